@@ -1,0 +1,331 @@
+#include "auth/authn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth/sigv2.h"
+#include "auth/sigv4.h"
+#include "http/req.h"
+#include "s3/errors.h"
+#include "util/hash.h"
+
+static void fill_principal(struct req *r, const struct access_key *k, const struct account *a,
+                           int sig_version, const char *method)
+{
+    struct principal *p = &r->who;
+    p->type = k->user_name[0] ? PRINCIPAL_IAM_USER : PRINCIPAL_ROOT;
+    snprintf(p->account_id, sizeof p->account_id, "%s", a->id);
+    snprintf(p->canonical_id, sizeof p->canonical_id, "%s", a->canonical_id);
+    snprintf(p->display_name, sizeof p->display_name, "%s", a->display_name);
+    snprintf(p->access_key, sizeof p->access_key, "%s", k->access_key);
+    snprintf(p->user_name, sizeof p->user_name, "%s", k->user_name);
+    if (p->type == PRINCIPAL_ROOT) {
+        snprintf(p->arn, sizeof p->arn, "arn:aws:iam::%s:root", a->id);
+        snprintf(p->principal_id, sizeof p->principal_id, "%s", a->id);
+    } else {
+        snprintf(p->arn, sizeof p->arn, "arn:aws:iam::%s:user/%s", a->id, k->user_name);
+        snprintf(p->principal_id, sizeof p->principal_id, "%s", k->access_key);
+    }
+    p->sig_version = sig_version;
+    p->auth_method = method;
+}
+
+static int unknown_key(struct req *r, const char *ak)
+{
+    buf_puts(&r->error_extra, "<AWSAccessKeyId>");
+    buf_put_xml(&r->error_extra, ak);
+    buf_puts(&r->error_extra, "</AWSAccessKeyId>");
+    return req_error(r, S3E_InvalidAccessKeyId, NULL);
+}
+
+/* Looks the key up and loads its account; InvalidAccessKeyId when unknown or inactive. */
+static int load_key(struct req *r, const char *ak, struct access_key *k, struct account *a)
+{
+    int rc = store_key_get(r->st, ak, k);
+    if (rc == -ENOENT || (!rc && !k->active))
+        return unknown_key(r, ak);
+    if (!rc)
+        rc = store_account_get(r->st, k->account_id, a);
+    if (rc == -ENOENT)
+        return unknown_key(r, ak);
+    if (rc)
+        return req_error(r, -s3err_from_errno(rc), NULL);
+    return 0;
+}
+
+static void iso_utc(time_t t, char out[32])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int check_skew(struct req *r, time_t t)
+{
+    time_t now = time(NULL);
+    if (t > now - AUTHN_MAX_SKEW_S && t < now + AUTHN_MAX_SKEW_S)
+        return 0;
+    char rt[32], st[32];
+    iso_utc(t, rt);
+    iso_utc(now, st);
+    buf_printf(&r->error_extra,
+               "<RequestTime>%s</RequestTime><ServerTime>%s</ServerTime>"
+               "<MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>",
+               rt, st);
+    return req_error(r, S3E_RequestTimeTooSkewed, NULL);
+}
+
+/* S3's SignatureDoesNotMatch carries what it signed, so a client can diff its own. */
+static int signature_mismatch(struct req *r, const char *ak, const char *sts, const char *creq,
+                              const char *provided)
+{
+    struct buf *e = &r->error_extra;
+    buf_puts(e, "<AWSAccessKeyId>");
+    buf_put_xml(e, ak);
+    buf_puts(e, "</AWSAccessKeyId><StringToSign>");
+    buf_put_xml(e, sts);
+    buf_puts(e, "</StringToSign><SignatureProvided>");
+    buf_put_xml(e, provided);
+    buf_puts(e, "</SignatureProvided><StringToSignBytes>");
+    for (const unsigned char *p = (const unsigned char *)sts; *p; p++)
+        buf_printf(e, "%s%02x", p == (const unsigned char *)sts ? "" : " ", *p);
+    buf_puts(e, "</StringToSignBytes>");
+    if (creq) {
+        buf_puts(e, "<CanonicalRequest>");
+        buf_put_xml(e, creq);
+        buf_puts(e, "</CanonicalRequest><CanonicalRequestBytes>");
+        for (const unsigned char *p = (const unsigned char *)creq; *p; p++)
+            buf_printf(e, "%s%02x", p == (const unsigned char *)creq ? "" : " ", *p);
+        buf_puts(e, "</CanonicalRequestBytes>");
+    }
+    return req_error(r, S3E_SignatureDoesNotMatch, NULL);
+}
+
+/* The payload protection a SigV4 header request declares in x-amz-content-sha256. */
+static int sigv4_payload(struct req *r, const struct sigv4_params *p, const char *hash,
+                         const unsigned char key[32])
+{
+    struct body_in *b = &r->body;
+    if (strcmp(hash, "UNSIGNED-PAYLOAD") == 0) {
+        b->payload = PAYLOAD_UNSIGNED;
+        return 0;
+    }
+    enum chunked_mode mode;
+    if (chunked_mode_from_header(hash, &mode) == 0)
+        ;
+    else if (strncmp(hash, "STREAMING-", 10) == 0)
+        return req_errorf(r, S3E_NotImplemented, "The payload mode %s is not supported", hash);
+    else {
+        size_t n = strlen(hash);
+        if (n != 64 || strspn(hash, "0123456789abcdef") != 64)
+            return req_errorf(r, S3E_InvalidArgument,
+                              "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, a STREAMING-* mode "
+                              "or a hex SHA-256");
+        b->payload = PAYLOAD_SIGNED;
+        memcpy(b->signed_sha256, hash, 65);
+        return 0;
+    }
+    b->payload = PAYLOAD_STREAMING;
+    b->chunked = true;
+    struct chunked_cfg *c = &b->chunk_cfg;
+    memset(c, 0, sizeof *c);
+    c->mode = mode;
+    memcpy(c->key, key, 32);
+    snprintf(b->chunk_amz_date, sizeof b->chunk_amz_date, "%s", p->amz_date);
+    if (sigv4_scope(p, b->chunk_scope, sizeof b->chunk_scope))
+        return req_error(r, S3E_AuthorizationHeaderMalformed, NULL);
+    snprintf(b->chunk_seed, sizeof b->chunk_seed, "%s", p->signature);
+    const char *trailer = req_header(r, "x-amz-trailer");
+    snprintf(b->chunk_trailers, sizeof b->chunk_trailers, "%s", trailer ? trailer : "");
+    c->amz_date = b->chunk_amz_date;
+    c->scope = b->chunk_scope;
+    c->seed_signature = b->chunk_seed;
+    c->trailer_names = trailer ? b->chunk_trailers : NULL;
+    /* AWS refuses chunks under 8 KiB except the last (InvalidChunkSizeError); so do we. */
+    c->min_chunk_size = 8192;
+    return 0;
+}
+
+static int sigv4(struct req *r, struct sigv4_params *p)
+{
+    struct access_key k;
+    struct account a;
+    struct sigv4_input in = {.method = r->method, .raw_path = r->raw_path,
+                             .raw_query = r->raw_query, .headers = r->headers,
+                             .n_headers = r->nheaders};
+    time_t t;
+    int rc;
+    if (p->presigned) {
+        if (sigv4_parse_amz_date(p->amz_date, &t))
+            return req_error(r, S3E_AuthorizationQueryParametersError, NULL);
+    } else {
+        rc = sigv4_request_time(&in, p, &t);
+        if (rc)
+            return req_error(r, -rc, NULL);
+    }
+    if (strcmp(p->service, "s3") != 0)
+        return req_errorf(r, S3E_AuthorizationHeaderMalformed,
+                          "The authorization header is malformed; incorrect service \"%s\". "
+                          "This endpoint belongs to \"s3\".",
+                          p->service);
+    rc = load_key(r, p->access_key, &k, &a);
+    if (rc)
+        return rc;
+    if (p->presigned) {
+        time_t now = time(NULL);
+        if (t > now + AUTHN_MAX_SKEW_S)
+            return check_skew(r, t);
+        if (now > t + p->expires) {
+            char exp[32], st[32];
+            iso_utc(t + p->expires, exp);
+            iso_utc(now, st);
+            buf_printf(&r->error_extra,
+                       "<X-Amz-Expires>%lld</X-Amz-Expires><Expires>%s</Expires>"
+                       "<ServerTime>%s</ServerTime>",
+                       p->expires, exp, st);
+            return req_error(r, S3E_AccessDenied, "Request has expired");
+        }
+    } else {
+        rc = check_skew(r, t);
+        if (rc)
+            return rc;
+    }
+
+    const char *hash;
+    if (p->presigned) {
+        hash = req_query(r, "X-Amz-Content-Sha256");
+        if (!hash)
+            hash = "UNSIGNED-PAYLOAD";
+    } else {
+        hash = req_header(r, "x-amz-content-sha256");
+        if (!hash)
+            return req_error(r, S3E_InvalidRequest,
+                             "Missing required header for this request: x-amz-content-sha256");
+    }
+    struct buf creq = BUF_INIT, sts = BUF_INIT;
+    unsigned char key[32];
+    rc = sigv4_verify(&in, p, k.secret, hash, key, &creq, &sts);
+    if (rc == -S3E_SignatureDoesNotMatch)
+        rc = signature_mismatch(r, p->access_key, sts.data ? sts.data : "",
+                                creq.data ? creq.data : "", p->signature);
+    else if (rc)
+        rc = req_error(r, -rc, NULL);
+    if (!rc && !p->presigned)
+        rc = sigv4_payload(r, p, hash, key);
+    if (!rc)
+        fill_principal(r, &k, &a, 4, p->presigned ? "QueryString" : "AuthHeader");
+    buf_free(&creq);
+    buf_free(&sts);
+    return rc;
+}
+
+/* SigV2 signs the resource as /bucket/key even when the bucket came from the Host header. */
+static int sigv2_resource(struct req *r, struct buf *res)
+{
+    if (r->virtual_host) {
+        buf_putc(res, '/');
+        buf_puts(res, r->bucket);
+    }
+    buf_puts(res, r->raw_path);
+    return buf_ok(res) ? 0 : -ENOMEM;
+}
+
+static int sigv2(struct req *r, const struct sigv2_params *p)
+{
+    struct access_key k;
+    struct account a;
+    int rc = load_key(r, p->access_key, &k, &a);
+    if (rc)
+        return rc;
+    time_t now = time(NULL);
+    if (p->presigned) {
+        if (now > p->expires_at) {
+            char exp[32], st[32];
+            iso_utc((time_t)p->expires_at, exp);
+            iso_utc(now, st);
+            buf_printf(&r->error_extra, "<Expires>%s</Expires><ServerTime>%s</ServerTime>", exp,
+                       st);
+            return req_error(r, S3E_AccessDenied, "Request has expired");
+        }
+    } else {
+        const char *d = req_header(r, "x-amz-date");
+        if (!d)
+            d = req_header(r, "Date");
+        time_t t;
+        if (!d || sigv4_parse_http_date(d, &t))
+            return req_error(r, S3E_AccessDenied,
+                             "AWS authentication requires a valid Date or x-amz-date header");
+        rc = check_skew(r, t);
+        if (rc)
+            return rc;
+    }
+    struct buf res = BUF_INIT, sts = BUF_INIT;
+    rc = sigv2_resource(r, &res);
+    if (rc) {
+        rc = -S3E_ServiceUnavailable;
+        goto out;
+    }
+    struct sigv2_input in = {.method = r->method, .resource = res.data, .raw_query = r->raw_query,
+                             .headers = r->headers, .n_headers = r->nheaders};
+    rc = sigv2_verify(&in, p, k.secret, &sts);
+    if (rc == -S3E_SignatureDoesNotMatch)
+        rc = signature_mismatch(r, p->access_key, sts.data ? sts.data : "", NULL, p->signature);
+    else if (rc)
+        rc = req_error(r, -rc, NULL);
+    if (!rc)
+        fill_principal(r, &k, &a, 2, p->presigned ? "QueryString" : "AuthHeader");
+out:
+    buf_free(&res);
+    buf_free(&sts);
+    return rc;
+}
+
+int authn_request(struct req *r)
+{
+    r->body.payload = PAYLOAD_UNSIGNED;
+    if (req_header(r, "x-amz-security-token") || req_query(r, "X-Amz-Security-Token"))
+        /* Temporary credentials arrive with STS (identity issue); until then no token is
+         * valid. */
+        return req_error(r, S3E_InvalidToken, NULL);
+
+    const char *auth = req_header(r, "Authorization");
+    if (auth) {
+        if (strncmp(auth, "AWS4-HMAC-SHA256 ", 17) == 0) {
+            struct sigv4_params p;
+            int rc = sigv4_parse_authorization(auth, &p);
+            if (rc)
+                return req_error(r, -rc, NULL);
+            return sigv4(r, &p);
+        }
+        if (strncmp(auth, "AWS ", 4) == 0) {
+            struct sigv2_params p;
+            int rc = sigv2_parse_authorization(auth, &p);
+            if (rc)
+                return req_error(r, -rc, "AWS authorization header is invalid.  Expected "
+                                         "AwsAccessKeyId:signature");
+            return sigv2(r, &p);
+        }
+        return req_error(r, S3E_InvalidArgument, "Unsupported Authorization Type");
+    }
+    if (req_query(r, "X-Amz-Algorithm") || req_query(r, "X-Amz-Credential")) {
+        struct sigv4_params p;
+        int rc = sigv4_parse_presigned(r->q, r->nq, &p);
+        if (rc < 0)
+            return req_error(r, -rc, NULL);
+        if (rc == 0)
+            return sigv4(r, &p);
+    }
+    struct sigv2_params p2;
+    int rc = sigv2_parse_presigned(r->q, r->nq, &p2);
+    if (rc < 0)
+        return req_error(r, -rc, NULL);
+    if (rc == 0)
+        return sigv2(r, &p2);
+    r->who.type = PRINCIPAL_ANONYMOUS;
+    snprintf(r->who.account_id, sizeof r->who.account_id, "anonymous");
+    return 0;
+}

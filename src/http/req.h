@@ -1,0 +1,152 @@
+/*
+ * req — the context of one HTTP request, from the first byte to the last.
+ *
+ * It holds everything a CloudTrail record is built from (issue: CloudTrail core): the request id
+ * and x-amz-id-2, the principal and how it authenticated (signature version, auth method, access
+ * key), TLS details, the source address, bytes in and out, the operation row, the bucket's region,
+ * the parsed query and headers, and how the request ended (status, S3 error code and message).
+ *
+ * Ownership: a req is allocated when MHD reports the request line (server.c) and freed when MHD
+ * reports completion; every field it owns is released by req_free(). Header values point into
+ * MHD's connection memory, valid for the request's life.
+ *
+ * Handlers (s3/handlers.h) read the request through the accessors below and answer by filling the
+ * response part: req_set_status / req_add_header / the body buffer / a file body. Mutating
+ * handlers hand a work item to the store's writer with req_commit(); the connection is suspended
+ * until the batch is durable and r->then builds the response.
+ */
+#ifndef S3TRAIL_REQ_H
+#define S3TRAIL_REQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "http/body.h"
+#include "auth/principal.h"
+#include "s3/optable.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/uri.h"
+
+#define REQ_ASYNC 1
+#define REQ_MAX_RESP_HEADERS 48
+
+struct server;
+struct MHD_Connection;
+
+struct resp_header {
+    char *name;  /* owned */
+    char *value; /* owned */
+};
+
+/* A response body made of file ranges and memory (multi-part objects, ranges across parts). */
+struct resp_piece {
+    int fd;              /* -1 for memory */
+    const unsigned char *mem;
+    uint64_t off, len;
+};
+
+struct req {
+    struct server *srv;
+    struct store *st;
+    struct MHD_Connection *conn;
+
+    /* identity of this request (the response's x-amz-request-id / x-amz-id-2) */
+    char request_id[17];
+    char host_id[96];
+    int64_t start_ms;
+    char source_ip[INET6_ADDRSTRLEN];
+
+    /* what arrived */
+    const char *method;
+    char *target;       /* raw request target, owned */
+    char *raw_path;     /* the path part, still percent-encoded, owned */
+    char *raw_query;    /* after '?', or NULL, owned */
+    struct query_param *q;
+    size_t nq;
+    struct kv *headers; /* every request header; names/values point into MHD memory */
+    size_t nheaders;
+    size_t header_bytes;
+    const char *host;   /* Host header without port handling */
+    char *bucket;       /* decoded bucket name, NULL for service requests; owned */
+    char *key;          /* decoded key, NULL when none; owned */
+    bool virtual_host;
+    bool has_body;      /* Content-Length > 0 or chunked transfer */
+    bool has_content_length;
+    uint64_t content_length;
+
+    /* routing and identity */
+    const struct s3_op *op;
+    struct bucket bkt;  /* the addressed bucket, loaded by routing when it exists */
+    bool bkt_loaded;
+    char region[32];    /* the bucket's region, else the endpoint's default */
+    struct principal who;
+    const char *tls_cipher;  /* NULL without TLS */
+    const char *tls_version;
+
+    /* body intake */
+    struct body_in body;
+    uint64_t bytes_in;  /* decoded payload bytes */
+    uint64_t bytes_out; /* body bytes sent */
+
+    /* response */
+    int status;
+    int error;                /* S3 error (positive enum s3_error) when the answer is an error */
+    char *error_message;      /* owned override of the table's message, or NULL */
+    struct buf error_extra;   /* extra XML elements inside <Error> */
+    struct resp_header resp_headers[REQ_MAX_RESP_HEADERS];
+    size_t n_resp_headers;
+    struct buf resp_body;
+    struct resp_piece *pieces; /* owned; fds owned and closed by req_free */
+    size_t npieces;
+    uint64_t resp_len;        /* total of pieces (or the HEAD Content-Length) */
+    bool head_only;           /* HEAD: send headers with resp_len as Content-Length, no body */
+
+    /* async commit */
+    store_apply_fn commit_apply; /* runs on the writer thread with arg = r */
+    int (*then)(struct req *r);
+    int commit_rc;
+    int phase;                /* server.c's state machine */
+    void *handler_state;      /* a handler's private state across the commit */
+    void (*handler_state_free)(void *);
+};
+
+/* ---- reading the request ------------------------------------------------------------------- */
+
+/* Header value by name (case-insensitive), NULL if absent. */
+const char *req_header(const struct req *r, const char *name);
+/* Query parameter value (decoded), NULL if absent, "" when present without value. */
+const char *req_query(const struct req *r, const char *name);
+
+/* ---- answering ----------------------------------------------------------------------------- */
+
+void req_set_status(struct req *r, int status);
+/* Adds a response header (copied). Returns 0 or -ENOMEM / -E2BIG (too many headers). */
+int req_add_header(struct req *r, const char *name, const char *value);
+int req_add_headerf(struct req *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Starts the XML body: sets Content-Type application/xml and writes the declaration. */
+int req_xml_begin(struct req *r);
+/* Appends a body piece from a file (fd ownership passes to r) or from memory the request keeps
+ * alive (e.g. an object's inline data held in handler_state). */
+int req_add_file_piece(struct req *r, int fd, uint64_t off, uint64_t len);
+int req_add_mem_piece(struct req *r, const unsigned char *mem, uint64_t len);
+/* An error answer with the table's message (or msg when not NULL); extra XML elements can be
+ * appended to r->error_extra. Returns -e so handlers can `return req_error(...)`. */
+int req_error(struct req *r, int e, const char *msg);
+int req_errorf(struct req *r, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Hands apply (called with arg = r) to the store's writer; the connection is suspended until the batch is durable,
+ * then `then` runs on an MHD thread with r->commit_rc = apply's result (or the commit error) and
+ * builds the response like a handler does (0 or -S3E_x). Returns REQ_ASYNC (return it from the
+ * handler) or a negative S3 error when the work item could not be queued. */
+int req_commit(struct req *r, store_apply_fn apply, int (*then)(struct req *r));
+
+/* Server configuration a handler may need. */
+const char *req_default_region(const struct req *r);
+bool req_region_served(const struct req *r, const char *region);
+
+/* x-amz-* and Content-* request headers copied into an object's stored headers JSON. */
+
+#endif

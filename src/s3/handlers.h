@@ -1,0 +1,42 @@
+/*
+ * handlers — the S3 operation handlers that exist. Each takes the request context after routing,
+ * authentication and body intake, and returns:
+ *   0             the response is ready in r (status, headers, body);
+ *   REQ_ASYNC     the handler submitted a work item to the store's writer with req_commit();
+ *                 the connection is suspended and r->then runs after the commit;
+ *   -S3E_x        an S3 error; the common code writes the XML error response.
+ */
+#ifndef S3TRAIL_HANDLERS_H
+#define S3TRAIL_HANDLERS_H
+
+struct req;
+
+/* service and buckets: s3/bucket.c */
+int h_list_buckets(struct req *r);
+int h_create_bucket(struct req *r);
+int h_delete_bucket(struct req *r);
+int h_head_bucket(struct req *r);
+int h_get_bucket_location(struct req *r);
+
+/* objects: s3/object.c */
+int h_put_object(struct req *r);
+int h_get_object(struct req *r);
+int h_head_object(struct req *r);
+int h_delete_object(struct req *r);
+int h_delete_objects(struct req *r);
+int h_copy_object(struct req *r);
+
+/* listing: s3/list.c */
+int h_list_objects(struct req *r);
+int h_list_objects_v2(struct req *r);
+
+/* multipart: s3/multipart.c */
+int h_create_multipart_upload(struct req *r);
+int h_upload_part(struct req *r);
+int h_upload_part_copy(struct req *r);
+int h_complete_multipart_upload(struct req *r);
+int h_abort_multipart_upload(struct req *r);
+int h_list_parts(struct req *r);
+int h_list_multipart_uploads(struct req *r);
+
+#endif

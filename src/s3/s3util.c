@@ -1,0 +1,268 @@
+#include "s3/s3util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "auth/acl.h"
+#include "auth/authz.h"
+#include "http/req.h"
+#include "s3/errors.h"
+#include "s3/limits.h"
+
+void s3_time_iso8601(int64_t ms, char out[32])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+}
+
+void s3_time_http(int64_t ms, char out[40])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 40, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* Stored headers, with the casing S3 answers them in. */
+static const char *const stored_headers[] = {
+    "Content-Type",     "Content-Encoding", "Content-Disposition",
+    "Content-Language", "Cache-Control",    "Expires",
+    "x-amz-website-redirect-location",
+};
+
+/* Content-Encoding without the aws-chunked token the transfer used (S3 drops it). */
+static char *strip_aws_chunked(const char *v)
+{
+    struct buf b = BUF_INIT;
+    const char *p = v;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        const char *s = p, *e = p + n;
+        while (s < e && isspace((unsigned char)*s))
+            s++;
+        while (e > s && isspace((unsigned char)e[-1]))
+            e--;
+        if ((size_t)(e - s) != 11 || strncasecmp(s, "aws-chunked", 11) != 0) {
+            if (b.len)
+                buf_putc(&b, ',');
+            buf_append(&b, s, (size_t)(e - s));
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    if (!buf_ok(&b)) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_detach(&b);
+}
+
+int s3_headers_from_request(struct req *r, char **json)
+{
+    json_t *o = json_object();
+    if (!o)
+        return -S3E_ServiceUnavailable;
+    int rc = 0;
+    size_t meta_bytes = 0;
+    for (size_t i = 0; i < sizeof stored_headers / sizeof stored_headers[0] && !rc; i++) {
+        const char *v = req_header(r, stored_headers[i]);
+        if (!v)
+            continue;
+        char lower[64];
+        size_t n = strlen(stored_headers[i]);
+        for (size_t j = 0; j <= n; j++)
+            lower[j] = (char)tolower((unsigned char)stored_headers[i][j]);
+        if (strcmp(lower, "content-encoding") == 0) {
+            char *ce = strip_aws_chunked(v);
+            if (!ce) {
+                rc = -S3E_ServiceUnavailable;
+                break;
+            }
+            if (*ce)
+                json_object_set_new(o, lower, json_string(ce));
+            free(ce);
+            continue;
+        }
+        json_object_set_new(o, lower, json_string(v));
+    }
+    if (!json_object_get(o, "content-type"))
+        json_object_set_new(o, "content-type", json_string("binary/octet-stream"));
+    for (size_t i = 0; i < r->nheaders && !rc; i++) {
+        const char *name = r->headers[i].name;
+        if (strncasecmp(name, "x-amz-meta-", 11) != 0)
+            continue;
+        char *lower = strdup(name);
+        if (!lower) {
+            rc = -S3E_ServiceUnavailable;
+            break;
+        }
+        for (char *p = lower; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        /* S3 counts the UTF-8 bytes of each user-defined name (without the prefix) and value. */
+        meta_bytes += strlen(lower) - 11 + strlen(r->headers[i].value);
+        json_t *prev = json_object_get(o, lower);
+        if (prev) {
+            /* Repeated x-amz-meta headers are joined with ',' as HTTP combines them. */
+            char *joined = NULL;
+            if (asprintf(&joined, "%s,%s", json_string_value(prev), r->headers[i].value) < 0)
+                rc = -S3E_ServiceUnavailable;
+            else
+                json_object_set_new(o, lower, json_string(joined));
+            free(joined);
+        } else {
+            json_object_set_new(o, lower, json_string(r->headers[i].value));
+        }
+        free(lower);
+    }
+    if (!rc && meta_bytes > S3_MAX_USER_META_BYTES) {
+        buf_printf(&r->error_extra, "<Size>%zu</Size><MaxSizeAllowed>%d</MaxSizeAllowed>",
+                   meta_bytes, S3_MAX_USER_META_BYTES);
+        rc = req_error(r, S3E_MetadataTooLarge, NULL);
+    }
+    if (!rc) {
+        *json = json_dumps(o, JSON_COMPACT);
+        if (!*json)
+            rc = -S3E_ServiceUnavailable;
+    }
+    json_decref(o);
+    return rc;
+}
+
+static const struct {
+    const char *query;
+    const char *header;
+} overrides[] = {
+    {"response-content-type", "Content-Type"},
+    {"response-content-language", "Content-Language"},
+    {"response-expires", "Expires"},
+    {"response-cache-control", "Cache-Control"},
+    {"response-content-disposition", "Content-Disposition"},
+    {"response-content-encoding", "Content-Encoding"},
+};
+
+static const char *override_for(struct req *r, const char *lower_name)
+{
+    for (size_t i = 0; i < sizeof overrides / sizeof overrides[0]; i++)
+        if (strcasecmp(overrides[i].header, lower_name) == 0)
+            return req_query(r, overrides[i].query);
+    return NULL;
+}
+
+int s3_headers_to_response(struct req *r, const char *json)
+{
+    json_t *o = json ? json_loads(json, 0, NULL) : json_object();
+    if (!o)
+        return -S3E_InternalError;
+    int rc = 0;
+    const char *name;
+    json_t *v;
+    json_object_foreach(o, name, v)
+    {
+        const char *out_name = name;
+        for (size_t i = 0; i < sizeof stored_headers / sizeof stored_headers[0]; i++)
+            if (strcasecmp(stored_headers[i], name) == 0)
+                out_name = stored_headers[i];
+        if (override_for(r, name))
+            continue;
+        rc = req_add_header(r, out_name, json_string_value(v));
+        if (rc)
+            break;
+    }
+    for (size_t i = 0; i < sizeof overrides / sizeof overrides[0] && !rc; i++) {
+        const char *ov = req_query(r, overrides[i].query);
+        if (ov)
+            rc = req_add_header(r, overrides[i].header, ov);
+    }
+    json_decref(o);
+    return rc ? -S3E_InternalError : 0;
+}
+
+int s3_put_owner(struct buf *b, struct store *st, const char *tag, const char *account_id)
+{
+    struct account a;
+    if (store_account_get(st, account_id, &a))
+        return 0;
+    buf_printf(b, "<%s>", tag);
+    buf_put_xml_elem(b, "ID", a.canonical_id);
+    buf_put_xml_elem(b, "DisplayName", a.display_name);
+    buf_printf(b, "</%s>", tag);
+    return buf_ok(b) ? 0 : -ENOMEM;
+}
+
+int s3_parse_xml_body(struct req *r, xmlDocPtr *doc)
+{
+    *doc = NULL;
+    if (!r->body.mem.len)
+        return req_error(r, S3E_MalformedXML, NULL);
+    /* No network, no entity substitution, no DTD loading: request bodies are untrusted. */
+    *doc = xmlReadMemory(r->body.mem.data, (int)r->body.mem.len, "body.xml", NULL,
+                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                             XML_PARSE_NOBLANKS);
+    if (!*doc || !xmlDocGetRootElement(*doc)) {
+        if (*doc)
+            xmlFreeDoc(*doc);
+        *doc = NULL;
+        return req_error(r, S3E_MalformedXML, NULL);
+    }
+    return 0;
+}
+
+xmlNodePtr s3_xml_child(xmlNodePtr parent, const char *name)
+{
+    for (xmlNodePtr c = parent ? parent->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+char *s3_xml_child_text(xmlNodePtr parent, const char *name)
+{
+    xmlNodePtr c = s3_xml_child(parent, name);
+    return c ? (char *)xmlNodeGetContent(c) : NULL;
+}
+
+int s3_add_etag(struct req *r, const char *etag)
+{
+    return req_add_headerf(r, "ETag", "\"%s\"", etag);
+}
+
+int s3_storage_class(struct req *r, char out[32])
+{
+    static const char *const classes[] = {
+        "STANDARD",    "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+        "GLACIER",     "DEEP_ARCHIVE",       "OUTPOSTS",    "GLACIER_IR", "SNOW",
+        "EXPRESS_ONEZONE",
+    };
+    const char *sc = req_header(r, "x-amz-storage-class");
+    if (!sc) {
+        snprintf(out, 32, "STANDARD");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+        if (strcmp(sc, classes[i]) == 0) {
+            snprintf(out, 32, "%s", sc);
+            return 0;
+        }
+    return req_error(r, S3E_InvalidStorageClass, NULL);
+}
+
+int s3_check_object_read(struct req *r, const struct object_meta *m)
+{
+    if (r->who.type != PRINCIPAL_ANONYMOUS &&
+        (strcmp(r->who.account_id, m->owner_account) == 0 || authz_is_bucket_owner(r)))
+        return 0;
+    if (acl_allows(m->acl, &r->who, "READ"))
+        return 0;
+    return req_error(r, S3E_AccessDenied, NULL);
+}

@@ -1,0 +1,65 @@
+/*
+ * s3util — pieces every S3 handler family shares: time formats, the stored-headers JSON of an
+ * object, Owner elements, reading XML request bodies, ETag and checksum response headers.
+ */
+#ifndef S3TRAIL_S3UTIL_H
+#define S3TRAIL_S3UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <libxml/tree.h>
+
+#include "store/store.h"
+#include "util/buf.h"
+
+struct req;
+
+/* "2009-10-12T17:50:30.000Z" (ListObjects, ListBuckets, CopyObjectResult ...). */
+void s3_time_iso8601(int64_t ms, char out[32]);
+/* "Mon, 12 Oct 2009 17:50:30 GMT" (Last-Modified). */
+void s3_time_http(int64_t ms, char out[40]);
+
+/* The object headers S3 stores and replays on GET/HEAD, from a PUT/POST/Copy request:
+ * Content-Type (default binary/octet-stream), Content-Encoding (aws-chunked removed),
+ * Content-Disposition, Content-Language, Cache-Control, Expires, x-amz-website-redirect-location,
+ * and x-amz-meta-* with lower-cased names. *json is an owned JSON object. Errors:
+ * -S3E_MetadataTooLarge. */
+int s3_headers_from_request(struct req *r, char **json) __attribute__((warn_unused_result));
+/* Adds the stored headers to the response (response-* query overrides applied when allowed). */
+int s3_headers_to_response(struct req *r, const char *json) __attribute__((warn_unused_result));
+
+/* <Owner><ID>canonical</ID><DisplayName>name</DisplayName></Owner> (tag may be "Owner" or
+ * "Initiator"); nothing when the account is unknown. */
+int s3_put_owner(struct buf *b, struct store *st, const char *tag, const char *account_id);
+
+/* Parses r->body.mem as XML. -S3E_MalformedXML when empty or not well-formed (the error is set
+ * on r). *doc is owned by the caller (xmlFreeDoc). */
+int s3_parse_xml_body(struct req *r, xmlDocPtr *doc) __attribute__((warn_unused_result));
+/* First child element of `parent` with local name `name` (namespace ignored), or NULL. */
+xmlNodePtr s3_xml_child(xmlNodePtr parent, const char *name);
+/* Text content of a child element, owned (free with xmlFree) or NULL when absent. */
+char *s3_xml_child_text(xmlNodePtr parent, const char *name);
+
+/* ETag header with quotes. */
+int s3_add_etag(struct req *r, const char *etag);
+
+/* The storage class a request asks for (x-amz-storage-class), validated: "STANDARD" default;
+ * -S3E_InvalidStorageClass for unknown ones. */
+int s3_storage_class(struct req *r, char out[32]) __attribute__((warn_unused_result));
+
+/* Checks that the principal may read (perm "READ") or write the object per its stored ACL and
+ * the bucket's; returns 0 or -S3E_AccessDenied (error set). */
+int s3_check_object_read(struct req *r, const struct object_meta *m)
+    __attribute__((warn_unused_result));
+
+/* Listing parameters shared by the list operations (list.c, multipart.c):
+ * s3_query_count: an integer query parameter (max-keys, max-parts, ...), dflt when absent;
+ *   InvalidArgument (set on r) when not a non-negative integer.
+ * s3_query_encoding: encoding-type, only "url" is valid (InvalidArgument otherwise).
+ * s3_put_name: <tag>value</tag>, URL-encoded as S3 does when url is set. */
+int s3_query_count(struct req *r, const char *name, long dflt, long *out)
+    __attribute__((warn_unused_result));
+int s3_query_encoding(struct req *r, bool *url) __attribute__((warn_unused_result));
+void s3_put_name(struct buf *b, const char *tag, const char *s, bool url);
+
+#endif
