@@ -223,14 +223,18 @@ static int sigv4(struct req *r, struct sigv4_params *p)
     return rc;
 }
 
-/* SigV2 signs the resource as /bucket/key even when the bucket came from the Host header. */
-static int sigv2_resource(struct req *r, struct buf *res)
+/* SigV2 signs the resource as /bucket/key even when the bucket came from the Host header, and a
+ * bucket itself as "/bucket/" (botocore, the AWS docs); older clients sign a path-style bucket
+ * request as sent ("/bucket"), which is the alternative tried second. */
+static int sigv2_resource(struct req *r, struct buf *res, bool alternative)
 {
     if (r->virtual_host) {
         buf_putc(res, '/');
         buf_puts(res, r->bucket);
     }
     buf_puts(res, r->raw_path);
+    if (r->bucket && !r->key && !alternative && res->data[res->len - 1] != '/')
+        buf_putc(res, '/');
     return buf_ok(res) ? 0 : -ENOMEM;
 }
 
@@ -264,14 +268,20 @@ static int sigv2(struct req *r, const struct sigv2_params *p)
             return rc;
     }
     struct buf res = BUF_INIT, sts = BUF_INIT;
-    rc = sigv2_resource(r, &res);
-    if (rc) {
-        rc = -S3E_ServiceUnavailable;
-        goto out;
+    for (int alt = 0; alt < 2; alt++) {
+        buf_reset(&res);
+        buf_reset(&sts);
+        if (sigv2_resource(r, &res, alt)) {
+            rc = -S3E_ServiceUnavailable;
+            goto out;
+        }
+        struct sigv2_input in = {.method = r->method, .resource = res.data,
+                                 .raw_query = r->raw_query, .headers = r->headers,
+                                 .n_headers = r->nheaders};
+        rc = sigv2_verify(&in, p, k.secret, &sts);
+        if (rc != -S3E_SignatureDoesNotMatch || !r->bucket || r->key)
+            break;
     }
-    struct sigv2_input in = {.method = r->method, .resource = res.data, .raw_query = r->raw_query,
-                             .headers = r->headers, .n_headers = r->nheaders};
-    rc = sigv2_verify(&in, p, k.secret, &sts);
     if (rc == -S3E_SignatureDoesNotMatch)
         rc = signature_mismatch(r, p->access_key, sts.data ? sts.data : "", NULL, p->signature);
     else if (rc)

@@ -9,11 +9,11 @@
 #include "s3/errors.h"
 
 enum {
-    ST_SIZE,     /* collecting a chunk header line */
-    ST_DATA,     /* passing chunk data through */
-    ST_DATA_CR,  /* the CR after chunk data */
-    ST_DATA_LF,  /* the LF after chunk data */
-    ST_TRAILER,  /* collecting trailer lines after the final chunk */
+    ST_SIZE,    /* collecting a chunk header line */
+    ST_DATA,    /* passing chunk data through */
+    ST_DATA_CR, /* the CR after chunk data */
+    ST_DATA_LF, /* the LF after chunk data */
+    ST_TRAILER, /* collecting trailer lines after the final chunk */
     ST_DONE,
 };
 

@@ -60,8 +60,8 @@
 #include "auth/sigv4.h"
 #include "util/hash.h"
 
-#define CHUNKED_LINE_MAX 4096   /* a chunk header or trailer line, without CRLF */
-#define CHUNKED_MAX_TRAILERS 8  /* names in x-amz-trailer */
+#define CHUNKED_LINE_MAX 4096  /* a chunk header or trailer line, without CRLF */
+#define CHUNKED_MAX_TRAILERS 8 /* names in x-amz-trailer */
 #define CHUNKED_TRAILER_NAME_MAX 64
 #define CHUNKED_TRAILER_VALUE_MAX 256
 

@@ -48,7 +48,7 @@ struct sigv2_params {
     char access_key[129];
     char signature[64]; /* base64 as sent (28 characters for HMAC-SHA1) */
     bool presigned;
-    char expires[24];   /* the Expires parameter as sent (query authentication) */
+    char expires[24];     /* the Expires parameter as sent (query authentication) */
     long long expires_at; /* the same, as seconds since the epoch */
 };
 

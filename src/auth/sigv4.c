@@ -159,8 +159,9 @@ int sigv4_parse_authorization(const char *value, struct sigv4_params *out)
 
 int sigv4_parse_presigned(const struct query_param *q, size_t n, struct sigv4_params *out)
 {
-    static const char *const names[] = {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",
-                                        "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature"};
+    static const char *const names[] = {"X-Amz-Algorithm",     "X-Amz-Credential",
+                                        "X-Amz-Date",          "X-Amz-Expires",
+                                        "X-Amz-SignedHeaders", "X-Amz-Signature"};
     const char *v[6];
     bool any = false, all = true;
     memset(out, 0, sizeof *out);
@@ -174,7 +175,8 @@ int sigv4_parse_presigned(const struct query_param *q, size_t n, struct sigv4_pa
     if (!all || strcmp(v[0], SIGV4_ALGORITHM) != 0 || !parse_credential(v[1], strlen(v[1]), out))
         return -S3E_AuthorizationQueryParametersError;
     time_t t;
-    if (strlen(v[2]) != 16 || sigv4_parse_amz_date(v[2], &t) != 0 || memcmp(v[2], out->date, 8) != 0)
+    if (strlen(v[2]) != 16 || sigv4_parse_amz_date(v[2], &t) != 0 ||
+        memcmp(v[2], out->date, 8) != 0)
         return -S3E_AuthorizationQueryParametersError;
     memcpy(out->amz_date, v[2], 17);
     /* At most 7 digits: 604800 is the ceiling, and a bound keeps the arithmetic trivially safe. */
@@ -699,8 +701,8 @@ static int digits(const char **pp, int min, int max)
 static int parse_hms(const char **pp, int *h, int *m, int *s)
 {
     const char *p = *pp;
-    if ((*h = digits(&p, 2, 2)) < 0 || *p++ != ':' || (*m = digits(&p, 2, 2)) < 0 ||
-        *p++ != ':' || (*s = digits(&p, 2, 2)) < 0)
+    if ((*h = digits(&p, 2, 2)) < 0 || *p++ != ':' || (*m = digits(&p, 2, 2)) < 0 || *p++ != ':' ||
+        (*s = digits(&p, 2, 2)) < 0)
         return -1;
     *pp = p;
     return 0;

@@ -7,7 +7,8 @@
  *   string to sign = "AWS4-HMAC-SHA256\n" amz_date "\n" date/region/service/aws4_request "\n"
  *                    hex(SHA-256(canonical request))
  *   canonical request = METHOD "\n" canonical URI "\n" canonical query "\n"
- *                       canonical headers (each "name:value\n") "\n" signed headers "\n" payload hash
+ *                       canonical headers (each "name:value\n") "\n" signed headers "\n"
+ *                       payload hash
  *
  * S3's canonicalisation rules, which differ from the generic SigV4 test suite's:
  *   - The URI path is NOT normalised ("//a/./b" stays) and NOT double-encoded. Each segment is
@@ -54,8 +55,8 @@
 
 struct sigv4_input {
     const char *method;
-    const char *raw_path;  /* request-target path exactly as received, still percent-encoded */
-    const char *raw_query; /* after '?', as received, or NULL */
+    const char *raw_path;     /* request-target path exactly as received, still percent-encoded */
+    const char *raw_query;    /* after '?', as received, or NULL */
     const struct kv *headers; /* every request header, any case, duplicates as separate entries */
     size_t n_headers;
     /* The '+' readings used by sigv4_canonical_request (sigv4_verify tries both on its own):
@@ -66,14 +67,14 @@ struct sigv4_input {
 
 struct sigv4_params {
     char access_key[129];
-    char date[9];          /* YYYYMMDD of the credential scope */
+    char date[9]; /* YYYYMMDD of the credential scope */
     char region[64];
     char service[64];
-    char amz_date[17];     /* YYYYMMDDTHHMMSSZ; filled by the presigned parser or sigv4_request_time */
+    char amz_date[17]; /* YYYYMMDDTHHMMSSZ; filled by the presigned parser or sigv4_request_time */
     char signed_headers[1024]; /* "host;x-amz-date", as the client wrote it */
-    char signature[65];    /* 64 lower-case hex digits */
+    char signature[65];        /* 64 lower-case hex digits */
     bool presigned;
-    long long expires;     /* X-Amz-Expires in seconds (presigned only), 1..604800 */
+    long long expires; /* X-Amz-Expires in seconds (presigned only), 1..604800 */
 };
 
 /* Parses "AWS4-HMAC-SHA256 Credential=AK/20130524/us-east-1/s3/aws4_request, SignedHeaders=a;b,
@@ -142,8 +143,7 @@ int sigv4_verify(const struct sigv4_input *in, const struct sigv4_params *p, con
  * where the trailer hash covers each trailing header as "name:value\n". Never fail (inputs longer
  * than the formats allow are truncated, which cannot match a valid signature). */
 void sigv4_chunk_signature(const unsigned char key[32], const char *amz_date, const char *scope,
-                           const char *prev_sig, const unsigned char data_sha256[32],
-                           char hex[65]);
+                           const char *prev_sig, const unsigned char data_sha256[32], char hex[65]);
 void sigv4_trailer_signature(const unsigned char key[32], const char *amz_date, const char *scope,
                              const char *prev_sig, const unsigned char trailer_sha256[32],
                              char hex[65]);

@@ -353,6 +353,10 @@ static enum MHD_Result respond(struct req *r, int rc)
             r->resp_headers[i].name = r->resp_headers[i].value = NULL;
         }
         r->status = s3err_status(r->error);
+        /* S3 tells the bucket's region even when it refuses a HeadBucket, so clients can
+         * redirect. */
+        if (r->bkt_loaded && r->op && strcmp(r->op->name, "HeadBucket") == 0)
+            req_add_header(r, "x-amz-bucket-region", r->bkt.region);
         if (strcmp(r->method, "HEAD") != 0 && r->status != 304) {
             write_error_body(r);
             req_add_header(r, "Content-Type", "application/xml");
@@ -369,7 +373,11 @@ static enum MHD_Result respond(struct req *r, int rc)
     /* For HEAD, MHD sends the Content-Length of the (callback) response it would have sent,
      * which is the object's length; no body goes out. */
     for (size_t i = 0; i < r->n_resp_headers; i++) {
-        MHD_add_response_header(resp, r->resp_headers[i].name, r->resp_headers[i].value);
+        /* MHD 0.9.75 refuses empty header values, but S3 answers `x-amz-meta-x: ` for empty
+         * user metadata; a lone space is the same value once the client trims the field (RFC
+         * 9110 §5.5: surrounding whitespace is not part of a field value). */
+        const char *v = r->resp_headers[i].value;
+        MHD_add_response_header(resp, r->resp_headers[i].name, *v ? v : " ");
     }
     r->phase = PH_DONE;
     enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, resp);
@@ -527,16 +535,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (*upload_data_size) {
             size_t n = *upload_data_size;
             *upload_data_size = 0;
+            /* After a failure the rest of the body is read and dropped, so the error reaches
+             * the client as a response on a connection that stays usable (MHD 0.9.75 cannot
+             * answer in the middle of an upload). */
             if (!r->body.err) {
                 rc = body_feed(&r->body, upload_data, n);
-                if (rc < 0) {
+                if (rc < 0)
                     r->body.err = rc;
-                    /* A body we cannot take any further (too large, disk full, bad chunk
-                     * signature): answer now; MHD closes the connection after it. */
-                    if (rc == -S3E_EntityTooLarge || rc == -S3E_InternalError ||
-                        rc == -S3E_SignatureDoesNotMatch)
-                        return respond(r, rc);
-                }
             }
             return MHD_YES;
         }

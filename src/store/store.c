@@ -29,9 +29,13 @@ const char *store_dir(const struct store *st)
     return st->dir;
 }
 
-/* One process per data directory: a second one would sweep the first one's temp files and
- * in-flight blobs as orphans. The lock dies with the process, so a crash never leaves it held. */
-static int lock_dir(struct store *st)
+/* Every process that opens the data directory holds a shared flock on <dir>/lock for its
+ * lifetime. The orphan sweep deletes temp files and unnamed blobs, which would destroy another
+ * process's in-flight bodies, so it runs only when the lock can be taken exclusively (nobody else
+ * has the directory open); the lock is then downgraded to shared. This lets `s3trail admin` work
+ * on the data directory of a running server. The lock dies with the process, so a crash never
+ * leaves it held. *sweep tells the caller whether it may sweep. */
+static int lock_dir(struct store *st, bool *sweep)
 {
     size_t n = strlen(st->dir) + sizeof "/lock";
     char *p = malloc(n);
@@ -43,9 +47,18 @@ static int lock_dir(struct store *st)
     free(p);
     if (st->lock_fd < 0)
         return -errno;
-    if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0)
-        return errno == EWOULDBLOCK ? -EBUSY : -errno;
+    *sweep = flock(st->lock_fd, LOCK_EX | LOCK_NB) == 0;
+    if (!*sweep && errno != EWOULDBLOCK)
+        return -errno;
+    if (!*sweep && flock(st->lock_fd, LOCK_SH) != 0)
+        return -errno;
     return 0;
+}
+
+/* After the sweep: let other processes (admin commands) open the directory too. */
+static int unlock_sweep(struct store *st)
+{
+    return flock(st->lock_fd, LOCK_SH) == 0 ? 0 : -errno;
 }
 
 static void store_free(struct store *st)
@@ -97,18 +110,21 @@ int store_open(const char *dir, struct store **out)
         return -ENOMEM;
     }
     int rc = 0;
+    bool sweep = false;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         rc = -errno;
     if (!rc)
-        rc = lock_dir(st);
+        rc = lock_dir(st, &sweep);
     if (!rc)
         rc = store__blob_init_dirs(st);
     if (!rc)
         rc = st->meta->open(dir, &st->be);
     /* Before the writer starts: no blob can be in flight, so whatever no row names is an orphan
      * of a crash (or of a request that failed between its blob and its commit). */
-    if (!rc)
+    if (!rc && sweep)
         rc = store__blob_sweep(st);
+    if (!rc && sweep)
+        rc = unlock_sweep(st);
     if (!rc)
         rc = store__writer_start(st);
     if (rc) {

@@ -53,9 +53,10 @@ struct store_txn;
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
 /* Opens (creating if needed) the data directory: <dir>/meta.db, <dir>/blobs, <dir>/tmp; runs
- * schema migrations; sweeps temp files and orphan blobs; starts the writer thread. The directory
- * is locked (flock on <dir>/lock) for the life of the store: -EBUSY if another store holds it,
- * -ENOTSUP if a newer s3trail wrote the schema. */
+ * schema migrations; sweeps temp files and orphan blobs when no other process has the directory
+ * open (a shared flock on <dir>/lock, held for the life of the store, tells); starts the writer
+ * thread. Several processes may open one directory (the server and `s3trail admin`); SQLite
+ * serialises their writes. -ENOTSUP if a newer s3trail wrote the schema. */
 int store_open(const char *dir, struct store **out) WUR;
 /* Drains pending work items (their `done` runs), stops the writer, closes everything, including
  * the read connections of threads still alive. No other thread may be inside a store call, nor

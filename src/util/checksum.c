@@ -57,8 +57,8 @@ static uint32_t crc32c_update(uint32_t crc, const unsigned char *p, size_t n)
     while (n >= 8) {
         uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
                            (uint32_t)p[3] << 24);
-        uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
-                      (uint32_t)p[7] << 24;
+        uint32_t hi =
+            (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
         c = t32c[7][lo & 0xff] ^ t32c[6][(lo >> 8) & 0xff] ^ t32c[5][(lo >> 16) & 0xff] ^
             t32c[4][lo >> 24] ^ t32c[3][hi & 0xff] ^ t32c[2][(hi >> 8) & 0xff] ^
             t32c[1][(hi >> 16) & 0xff] ^ t32c[0][hi >> 24];
@@ -133,7 +133,7 @@ static uint64_t gf2_mulmod(uint64_t a, uint64_t b, uint64_t poly, int width)
 static uint64_t x8n_mod(uint64_t n, uint64_t poly, int width)
 {
     uint64_t top = 1ull << (width - 1);
-    uint64_t r = top;       /* x^0 */
+    uint64_t r = top;         /* x^0 */
     uint64_t base = top >> 8; /* x^8 */
     while (n) {
         if (n & 1)
@@ -202,8 +202,8 @@ int cksum_combine(enum cksum_algo algo, const unsigned char *a, const unsigned c
 {
     if (!cksum_is_crc(algo))
         return -EINVAL;
-    uint64_t v = cksum_crc_combine(algo, cksum_crc_from_raw(algo, a), cksum_crc_from_raw(algo, b),
-                                   len_b);
+    uint64_t v =
+        cksum_crc_combine(algo, cksum_crc_from_raw(algo, a), cksum_crc_from_raw(algo, b), len_b);
     cksum_crc_to_raw(algo, v, out);
     return 0;
 }

@@ -313,7 +313,8 @@ int hash_base64_decode(const char *s, size_t n, unsigned char *out, size_t cap, 
             if (v[j] < 0)
                 return -1;
         }
-        uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+        uint32_t w =
+            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
         size_t bytes = 3 - (size_t)pad;
         /* Canonical form: the bits that padding leaves unused must be zero ("AB==" not "AC=="). */
         if ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff)))

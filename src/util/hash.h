@@ -61,7 +61,11 @@ void hash_base64_encode(const void *p, size_t n, char *out);
 int hash_base64_decode(const char *s, size_t n, unsigned char *out, size_t cap, size_t *outlen)
     __attribute__((warn_unused_result));
 
-/* ---- one-shot digests and MACs (never fail: OpenSSL's software digests cannot) ---- */
+/* ---- one-shot digests and MACs ----
+ * These return nothing because OpenSSL's software digests cannot fail once they have a context.
+ * The context is allocated once per thread on first use (so hot paths allocate nothing) and
+ * freed at thread exit; if that first allocation of a few hundred bytes fails, the process
+ * aborts with a message rather than hand out a wrong digest. */
 
 void hash_md5(const void *p, size_t n, unsigned char out[HASH_MD5_LEN]);
 void hash_sha1(const void *p, size_t n, unsigned char out[HASH_SHA1_LEN]);
@@ -81,7 +85,10 @@ struct hash_stream {
     bool failed;
 };
 
-#define HASH_STREAM_INIT {NULL, HASH_SHA256, false}
+#define HASH_STREAM_INIT                                                                           \
+    {                                                                                              \
+        NULL, HASH_SHA256, false                                                                   \
+    }
 
 /* (Re)starts a digest. Allocates the context on first use; returns 0 or -ENOMEM. */
 int hash_stream_init(struct hash_stream *h, enum hash_algo algo)

@@ -181,7 +181,10 @@ TEST(cksum_composite)
         CHECK_EQ_INT(cksum_final(&ref, NULL, refb64), 0);
         snprintf(want, sizeof want, "%s-3", refb64);
         CHECK_EQ_INT(cksum_composite_add(&cc, "not base64"), -EINVAL);
-        CHECK_EQ_INT(cksum_composite_add(&cc, algos[a] == CK_SHA256 ? "AAAAAA==" : "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="), -EINVAL);
+        CHECK_EQ_INT(cksum_composite_add(&cc, algos[a] == CK_SHA256
+                                                  ? "AAAAAA=="
+                                                  : "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
+                     -EINVAL);
         CHECK_EQ_INT(cksum_composite_final(&cc, got, sizeof got), 0);
         CHECK_EQ_STR(got, want);
         char small[4];
@@ -203,8 +206,8 @@ TEST(cksum_composite)
     CHECK_EQ_INT(cksum_composite_add(&cc, b64), 0);
     CHECK_EQ_INT(cksum_composite_final(&cc, out, sizeof out), 0);
     uint32_t v = (uint32_t)crc32(0, both, 8);
-    unsigned char vr[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-                           (unsigned char)v};
+    unsigned char vr[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                           (unsigned char)(v >> 8), (unsigned char)v};
     char want[CKSUM_COMPOSITE_MAX];
     hash_base64_encode(vr, 4, b64);
     snprintf(want, sizeof want, "%s-2", b64);

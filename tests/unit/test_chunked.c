@@ -58,7 +58,7 @@ static void doc_body(struct buf *b, bool trailer)
 {
     char *a = malloc(65536);
     memset(a, 'a', 65536);
-    buf_puts(b, "10000;chunk-signature=" );
+    buf_puts(b, "10000;chunk-signature=");
     buf_puts(b, trailer ? TSIG1 : SIG1);
     buf_puts(b, "\r\n");
     buf_append(b, a, 65536);
@@ -233,14 +233,15 @@ TEST(chunked_unsigned_trailer)
     CHECK_EQ_INT(chunked_decoded_len(&c), 0);
     chunked_close(&c);
     /* chunk signatures and a trailer signature in unsigned mode are ignored */
-    static const char extra[] = "3;chunk-signature=" SIG1 "\r\nabc\r\n0\r\n"
-                                "x-amz-checksum-crc32:NSRBwg==\r\nx-amz-trailer-signature:" SIG2
-                                "\r\n\r\n";
+    static const char extra[] =
+        "3;chunk-signature=" SIG1 "\r\nabc\r\n0\r\n"
+        "x-amz-checksum-crc32:NSRBwg==\r\nx-amz-trailer-signature:" SIG2 "\r\n\r\n";
     CHECK_EQ_INT(run(&cfg, extra, strlen(extra), 0, NULL), 0);
     /* declared but not sent; sent twice; sent but not declared */
     static const char none[] = "3\r\nabc\r\n0\r\n\r\n";
     CHECK_EQ_INT(run(&cfg, none, strlen(none), 0, NULL), -S3E_InvalidRequest);
-    static const char twice[] = "0\r\nx-amz-checksum-crc32:AAAAAA==\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
+    static const char twice[] =
+        "0\r\nx-amz-checksum-crc32:AAAAAA==\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
     CHECK_EQ_INT(run(&cfg, twice, strlen(twice), 0, NULL), -S3E_InvalidRequest);
     static const char other[] = "0\r\nx-amz-checksum-sha1:AAAAAA==\r\n\r\n";
     CHECK_EQ_INT(run(&cfg, other, strlen(other), 0, NULL), -S3E_InvalidRequest);
@@ -258,8 +259,23 @@ TEST(chunked_truncated)
     struct buf body = BUF_INIT;
     doc_body(&body, false);
     size_t final_line_end = body.len - 2; /* just before the last empty line */
-    size_t cuts[] = {0, 1, 5, 86, 87, 88, 100, 65536, 65623, 65624, 65625, 65626, 65700,
-                     66700, 66730, final_line_end - 1, final_line_end - 3};
+    size_t cuts[] = {0,
+                     1,
+                     5,
+                     86,
+                     87,
+                     88,
+                     100,
+                     65536,
+                     65623,
+                     65624,
+                     65625,
+                     65626,
+                     65700,
+                     66700,
+                     66730,
+                     final_line_end - 1,
+                     final_line_end - 3};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         struct sink s = {BUF_INIT, 0};
         struct chunked_cfg cfg;
@@ -324,7 +340,9 @@ TEST(chunked_bad_signatures)
     /* chunks reordered or dropped: the chain notices */
     static const char no_sig[] = "3\r\nabc\r\n0\r\n\r\n";
     CHECK_EQ_INT(run(&cfg, no_sig, strlen(no_sig), 0, NULL), -S3E_SignatureDoesNotMatch);
-    static const char upper[] = "0;chunk-signature=B6C6EA8A5354EAF15B3CB7646744F4275B71EA724FED81CEB9323E279D449DF9\r\n\r\n";
+    static const char upper[] =
+        "0;chunk-signature="
+        "B6C6EA8A5354EAF15B3CB7646744F4275B71EA724FED81CEB9323E279D449DF9\r\n\r\n";
     CHECK_EQ_INT(run(&cfg, upper, strlen(upper), 0, NULL), -S3E_SignatureDoesNotMatch);
     static const char only_final[] = "0;chunk-signature=" SIG3 "\r\n\r\n";
     CHECK_EQ_INT(run(&cfg, only_final, strlen(only_final), 0, NULL), -S3E_SignatureDoesNotMatch);
@@ -348,19 +366,19 @@ TEST(chunked_malformed_framing)
         const char *body;
         int rc;
     } cases[] = {
-        {"zz\r\n", -S3E_InvalidRequest},                      /* not hex */
-        {";x=1\r\n", -S3E_InvalidRequest},                    /* no size */
-        {"3 \r\nabc\r\n", -S3E_InvalidRequest},               /* junk after the size */
-        {"3\nabc\r\n", -S3E_InvalidRequest},                  /* bare LF */
-        {"3\r\nabcX\r\n", -S3E_InvalidRequest},               /* data longer than announced */
-        {"3\r\nabc\rX", -S3E_InvalidRequest},                 /* CR not followed by LF */
-        {"3\r\nab\r\n", -S3E_InvalidRequest},                 /* '\r' eaten as data, then '\n' */
-        {"11111111111111111\r\n", -S3E_InvalidRequest},       /* 17 significant hex digits */
-        {"0\r\n\r\n\r\n", -S3E_InvalidRequest},               /* bytes after the end */
-        {"0\r\nx\r\r\n\r\n", -S3E_InvalidRequest},            /* CR inside a line */
-        {"0\r\n: v\r\n\r\n", -S3E_InvalidRequest},            /* empty trailer name */
-        {"0000000000000000000003\r\nabc\r\n0\r\n\r\n", 0},    /* leading zeros are fine */
-        {"A\r\n0123456789\r\n0\r\n\r\n", 0},                   /* upper-case hex */
+        {"zz\r\n", -S3E_InvalidRequest},                   /* not hex */
+        {";x=1\r\n", -S3E_InvalidRequest},                 /* no size */
+        {"3 \r\nabc\r\n", -S3E_InvalidRequest},            /* junk after the size */
+        {"3\nabc\r\n", -S3E_InvalidRequest},               /* bare LF */
+        {"3\r\nabcX\r\n", -S3E_InvalidRequest},            /* data longer than announced */
+        {"3\r\nabc\rX", -S3E_InvalidRequest},              /* CR not followed by LF */
+        {"3\r\nab\r\n", -S3E_InvalidRequest},              /* '\r' eaten as data, then '\n' */
+        {"11111111111111111\r\n", -S3E_InvalidRequest},    /* 17 significant hex digits */
+        {"0\r\n\r\n\r\n", -S3E_InvalidRequest},            /* bytes after the end */
+        {"0\r\nx\r\r\n\r\n", -S3E_InvalidRequest},         /* CR inside a line */
+        {"0\r\n: v\r\n\r\n", -S3E_InvalidRequest},         /* empty trailer name */
+        {"0000000000000000000003\r\nabc\r\n0\r\n\r\n", 0}, /* leading zeros are fine */
+        {"A\r\n0123456789\r\n0\r\n\r\n", 0},               /* upper-case hex */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc = run(&cfg, cases[i].body, strlen(cases[i].body), 0, NULL);
@@ -402,7 +420,8 @@ TEST(chunked_malformed_framing)
     struct sink s = {BUF_INIT, 0};
     struct chunked_cfg sc;
     doc_cfg(&sc, CHUNKED_SIGNED, &s);
-    static const char trailing[] = "0;chunk-signature=" SIG1 "\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
+    static const char trailing[] =
+        "0;chunk-signature=" SIG1 "\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n";
     CHECK(run(&sc, trailing, strlen(trailing), 0, NULL) != 0);
     buf_free(&s.data);
 }

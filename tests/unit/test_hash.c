@@ -49,15 +49,15 @@ TEST(hash_base64_strict)
     unsigned char out[16];
     size_t len;
     static const char *bad[] = {
-        "Zg=",       /* length not a multiple of 4 */
-        "Zg=a",      /* symbol after padding */
-        "Z===",      /* three pads */
-        "Zh==",      /* non-zero unused bits ("Zg==" is canonical) */
-        "Zm9=",      /* ditto for one pad */
-        "Zg==Zg==",  /* padding in the middle */
-        "Zm9v\n",    /* whitespace */
-        "Zm 9",      /* space */
-        "Zm-_",      /* URL alphabet */
+        "Zg=",      /* length not a multiple of 4 */
+        "Zg=a",     /* symbol after padding */
+        "Z===",     /* three pads */
+        "Zh==",     /* non-zero unused bits ("Zg==" is canonical) */
+        "Zm9=",     /* ditto for one pad */
+        "Zg==Zg==", /* padding in the middle */
+        "Zm9v\n",   /* whitespace */
+        "Zm 9",     /* space */
+        "Zm-_",     /* URL alphabet */
         "====",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

@@ -19,33 +19,48 @@ struct v2case {
     const char *name;
     const char *method, *resource, *query;
     struct kv h[12];
-    const char *authz;  /* Authorization header, or NULL for query auth */
+    const char *authz; /* Authorization header, or NULL for query auth */
     const char *sts;
 };
 
 static const struct v2case cases[] = {
-    {"object-get", "GET", "/johnsmith/photos/puppy.jpg", NULL,
+    {"object-get",
+     "GET",
+     "/johnsmith/photos/puppy.jpg",
+     NULL,
      {{"Host", "johnsmith.s3.amazonaws.com"}, {"Date", "Tue, 27 Mar 2007 19:36:42 +0000"}},
      "AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=",
      "GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/johnsmith/photos/puppy.jpg"},
-    {"object-put", "PUT", "/johnsmith/photos/puppy.jpg", NULL,
+    {"object-put",
+     "PUT",
+     "/johnsmith/photos/puppy.jpg",
+     NULL,
      {{"Content-Type", "image/jpeg"},
       {"Content-Length", "94328"},
       {"Host", "johnsmith.s3.amazonaws.com"},
       {"Date", "Tue, 27 Mar 2007 21:15:45 +0000"}},
      "AWS AKIAIOSFODNN7EXAMPLE:MyyxeRY7whkBe+bq8fHCL/2kKUg=",
      "PUT\n\nimage/jpeg\nTue, 27 Mar 2007 21:15:45 +0000\n/johnsmith/photos/puppy.jpg"},
-    {"list", "GET", "/johnsmith/", "prefix=photos&max-keys=50&marker=puppy",
+    {"list",
+     "GET",
+     "/johnsmith/",
+     "prefix=photos&max-keys=50&marker=puppy",
      {{"User-Agent", "Mozilla/5.0"},
       {"Host", "johnsmith.s3.amazonaws.com"},
       {"Date", "Tue, 27 Mar 2007 19:42:41 +0000"}},
      "AWS AKIAIOSFODNN7EXAMPLE:htDYFYduRNen8P9ZfE/s9SuKy0U=",
      "GET\n\n\nTue, 27 Mar 2007 19:42:41 +0000\n/johnsmith/"},
-    {"fetch-acl", "GET", "/johnsmith/", "acl",
+    {"fetch-acl",
+     "GET",
+     "/johnsmith/",
+     "acl",
      {{"Host", "johnsmith.s3.amazonaws.com"}, {"Date", "Tue, 27 Mar 2007 19:44:46 +0000"}},
      "AWS AKIAIOSFODNN7EXAMPLE:c2WLPFtWHVgbEmeEG93a4cG37dM=",
      "GET\n\n\nTue, 27 Mar 2007 19:44:46 +0000\n/johnsmith/?acl"},
-    {"upload-cname-metadata", "PUT", "/static.johnsmith.net/db-backup.dat.gz", NULL,
+    {"upload-cname-metadata",
+     "PUT",
+     "/static.johnsmith.net/db-backup.dat.gz",
+     NULL,
      {{"User-Agent", "curl/7.15.5"},
       {"Host", "static.johnsmith.net:8080"},
       {"Date", "Tue, 27 Mar 2007 21:06:08 +0000"},
@@ -64,22 +79,34 @@ static const struct v2case cases[] = {
      "x-amz-meta-filechecksum:0x02661779\n"
      "x-amz-meta-reviewedby:joe@johnsmith.net,jane@johnsmith.net\n"
      "/static.johnsmith.net/db-backup.dat.gz"},
-    {"list-all-my-buckets", "GET", "/", NULL,
+    {"list-all-my-buckets",
+     "GET",
+     "/",
+     NULL,
      {{"Host", "s3.amazonaws.com"}, {"Date", "Wed, 28 Mar 2007 01:29:59 +0000"}},
      "AWS AKIAIOSFODNN7EXAMPLE:qGdzdERIC03wnaRNKh6OqZehG9s=",
      "GET\n\n\nWed, 28 Mar 2007 01:29:59 +0000\n/"},
-    {"unicode-keys", "GET", "/dictionary/fran%C3%A7ais/pr%c3%a9f%c3%a8re", NULL,
+    {"unicode-keys",
+     "GET",
+     "/dictionary/fran%C3%A7ais/pr%c3%a9f%c3%a8re",
+     NULL,
      {{"Host", "s3.amazonaws.com"}, {"Date", "Wed, 28 Mar 2007 01:49:49 +0000"}},
      "AWS AKIAIOSFODNN7EXAMPLE:DNEZGsoieTZ92F3bUfSPQcbGmlM=",
      "GET\n\n\nWed, 28 Mar 2007 01:49:49 +0000\n/dictionary/fran%C3%A7ais/pr%c3%a9f%c3%a8re"},
-    {"query-auth", "GET", "/johnsmith/photos/puppy.jpg",
+    {"query-auth",
+     "GET",
+     "/johnsmith/photos/puppy.jpg",
      "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D"
      "&Expires=1175139620",
-     {{"Host", "johnsmith.s3.amazonaws.com"}}, NULL,
+     {{"Host", "johnsmith.s3.amazonaws.com"}},
+     NULL,
      "GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg"},
     /* botocore HmacV1Auth: sub-resources sorted and decoded, others dropped, amz headers
      * trimmed and sorted, the path kept as sent. */
-    {"botocore-upload-part", "PUT", "/bucket/my%20key+x", "uploadId=a%2Fb&partNumber=2&foo=bar",
+    {"botocore-upload-part",
+     "PUT",
+     "/bucket/my%20key+x",
+     "uploadId=a%2Fb&partNumber=2&foo=bar",
      {{"Content-Type", "text/plain"},
       {"X-Amz-Meta-B", " two "},
       {"x-amz-meta-a", "one"},
@@ -90,11 +117,14 @@ static const struct v2case cases[] = {
      "x-amz-meta-a:one\nx-amz-meta-b:two\n/bucket/my%20key+x?partNumber=2&uploadId=a/b"},
     /* botocore HmacV1QueryAuth with a session token: Content-Type and x-amz-security-token
      * travel in the query and are signed from there. */
-    {"botocore-presigned-token", "GET", "/bucket/k",
+    {"botocore-presigned-token",
+     "GET",
+     "/bucket/k",
      "versionId=v1&response-content-type=text%2Fhtml&AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE"
      "&Signature=etosGm%2BYKbox78EuqKu04M6QtjM%3D&content-type=text%2Fplain"
      "&x-amz-security-token=TOKEN%2B%2F%3Dx&Expires=1735693200",
-     {{"Host", "s3.amazonaws.com"}}, NULL,
+     {{"Host", "s3.amazonaws.com"}},
+     NULL,
      "GET\n\ntext/plain\n1735693200\nx-amz-security-token:TOKEN+/=x\n"
      "/bucket/k?response-content-type=text/html&versionId=v1"},
 };
@@ -152,7 +182,8 @@ TEST(sigv2_x_amz_date_both_styles)
                      {"x-amz-date", "Tue, 27 Mar 2007 21:20:26 +0000"}};
     struct sigv2_input in = {"DELETE", "/johnsmith/photos/puppy.jpg", NULL, h, 4};
     struct sigv2_params p;
-    CHECK_EQ_INT(sigv2_parse_authorization("AWS AKIAIOSFODNN7EXAMPLE:lx3byBScXR6KzyMaifNkardMwNk=", &p), 0);
+    CHECK_EQ_INT(
+        sigv2_parse_authorization("AWS AKIAIOSFODNN7EXAMPLE:lx3byBScXR6KzyMaifNkardMwNk=", &p), 0);
     struct buf sts = BUF_INIT;
     CHECK_EQ_INT(sigv2_string_to_sign(&in, &p, &sts), 0);
     CHECK_EQ_STR(sts.data, "DELETE\n\n\n\nx-amz-date:Tue, 27 Mar 2007 21:20:26 +0000\n"
@@ -224,8 +255,11 @@ TEST(sigv2_parse)
     CHECK_EQ_STR(p.access_key, "AKID");
     CHECK_EQ_STR(p.signature, "abc+/=");
     CHECK(!p.presigned);
-    static const char *bad[] = {NULL, "", "AWS", "AWS ", "AWS AKID", "AWS :sig", "AWS AKID:",
-                                "AWS4-HMAC-SHA256 Credential=x", "aws AKID:sig", "AWS AK ID:sig",
+    static const char *bad[] = {NULL,           "",
+                                "AWS",          "AWS ",
+                                "AWS AKID",     "AWS :sig",
+                                "AWS AKID:",    "AWS4-HMAC-SHA256 Credential=x",
+                                "aws AKID:sig", "AWS AK ID:sig",
                                 "Bearer x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK_EQ_INT(sigv2_parse_authorization(bad[i], &p), -S3E_InvalidArgument);
@@ -233,13 +267,15 @@ TEST(sigv2_parse)
     struct query_param *q;
     size_t n;
     /* an unescaped '+' in the signature arrives as a space and is read back */
-    CHECK_EQ_INT(uri_parse_query("AWSAccessKeyId=AK&Signature=a+b%2Bc%3D&Expires=1175139620", &q, &n), 0);
+    CHECK_EQ_INT(
+        uri_parse_query("AWSAccessKeyId=AK&Signature=a+b%2Bc%3D&Expires=1175139620", &q, &n), 0);
     CHECK_EQ_INT(sigv2_parse_presigned(q, n, &p), 0);
     CHECK_EQ_STR(p.signature, "a+b+c=");
     CHECK_EQ_STR(p.expires, "1175139620");
     CHECK_EQ_INT(p.expires_at, 1175139620);
     uri_query_free(q, n);
-    static const char *qs[] = {"AWSAccessKeyId=AK&Signature=x", "Signature=x&Expires=1",
+    static const char *qs[] = {"AWSAccessKeyId=AK&Signature=x",
+                               "Signature=x&Expires=1",
                                "AWSAccessKeyId=AK&Signature=x&Expires=soon",
                                "AWSAccessKeyId=AK&Signature=x&Expires=",
                                "AWSAccessKeyId=AK&Signature=x&Expires=-5",

@@ -41,7 +41,10 @@ static const struct suite_vec suite[] = {
         "My-Header1:value2\n"
         "My-Header1:value1\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;my-header1;x-amz-date, Signature=c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;my-header1;x-amz-date, "
+        "Signature=c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea\n"
         "\n"
         "",
         "GET\n"
@@ -58,7 +61,11 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "dc7f04a3abfde8d472b0ab1a418b741b7c67174dad1551b4117b15527fbe966c",
         "c9d5ea9f3f72853aea855b47ea873832890dbdd183b4468f858259531a5138ea",
-        "GET /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host%3Bmy-header1&X-Amz-Expires=3600&X-Amz-Signature=3349ee0b81b4b589da0ff28a395c3591e04de515651dd74f298fa992d1507a97 HTTP/1.1\n"
+        "GET "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host%3Bmy-"
+        "header1&X-Amz-Expires=3600&X-Amz-Signature="
+        "3349ee0b81b4b589da0ff28a395c3591e04de515651dd74f298fa992d1507a97 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "My-Header1:value2\n"
         "My-Header1:value2\n"
@@ -67,7 +74,9 @@ static const struct suite_vec suite[] = {
         "",
         "GET\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host%3Bmy-header1\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host%3Bmy-header1\n"
         "host:example.amazonaws.com\n"
         "my-header1:value2,value2,value1\n"
         "\n"
@@ -89,7 +98,10 @@ static const struct suite_vec suite[] = {
         "My-Header1:value3\n"
         "My-Header1:value2\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;my-header1;x-amz-date, Signature=08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;my-header1;x-amz-date, "
+        "Signature=08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01\n"
         "\n"
         "",
         "GET\n"
@@ -106,7 +118,11 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "31ce73cd3f3d9f66977ad3dd957dc47af14df92fcd8509f59b349e9137c58b86",
         "08c7e5a9acfcfeb3ab6b2185e75ce8b1deb5e634ec47601a50643f830c755c01",
-        "GET /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host%3Bmy-header1&X-Amz-Expires=3600&X-Amz-Signature=313720e71ca6202fdcfa9b20f88de01a4eb0638a83c833b1c184359a4eda864e HTTP/1.1\n"
+        "GET "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host%3Bmy-"
+        "header1&X-Amz-Expires=3600&X-Amz-Signature="
+        "313720e71ca6202fdcfa9b20f88de01a4eb0638a83c833b1c184359a4eda864e HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "My-Header1:value4\n"
         "My-Header1:value1\n"
@@ -116,7 +132,9 @@ static const struct suite_vec suite[] = {
         "",
         "GET\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host%3Bmy-header1\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host%3Bmy-header1\n"
         "host:example.amazonaws.com\n"
         "my-header1:value4,value1,value3,value2\n"
         "\n"
@@ -136,7 +154,10 @@ static const struct suite_vec suite[] = {
         "My-Header1: value1\n"
         "My-Header2: \"a   b   c\"\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;my-header1;my-header2;x-amz-date, Signature=acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;my-header1;my-header2;x-amz-date, "
+        "Signature=acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736\n"
         "\n"
         "",
         "GET\n"
@@ -154,7 +175,11 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "a726db9b0df21c14f559d0a978e563112acb1b9e05476f0a6a1c7d68f28605c7",
         "acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736",
-        "GET /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host%3Bmy-header1%3Bmy-header2&X-Amz-Expires=3600&X-Amz-Signature=e7bb0fd515e125e1aec2ecc4c0c17484fb06f6846b927c35e46005dd3df3acd4 HTTP/1.1\n"
+        "GET "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host%3Bmy-"
+        "header1%3Bmy-header2&X-Amz-Expires=3600&X-Amz-Signature="
+        "e7bb0fd515e125e1aec2ecc4c0c17484fb06f6846b927c35e46005dd3df3acd4 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "My-Header1: value1\n"
         "My-Header2: \"a   b   c\"\n"
@@ -162,7 +187,9 @@ static const struct suite_vec suite[] = {
         "",
         "GET\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host%3Bmy-header1%3Bmy-header2\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host%3Bmy-header1%3Bmy-header2\n"
         "host:example.amazonaws.com\n"
         "my-header1:value1\n"
         "my-header2:\"a b c\"\n"
@@ -181,7 +208,10 @@ static const struct suite_vec suite[] = {
         "GET /example1/example2/../.. HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=dc33e0856fd4baca4d7aa2146c38958283844764f38c74252a333df5e613003b\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=dc33e0856fd4baca4d7aa2146c38958283844764f38c74252a333df5e613003b\n"
         "\n"
         "",
         "GET\n"
@@ -197,13 +227,20 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "76115030c0f3ff06c20fdff5ceb6d5e0b835a1743e00b94fea7c7f381269437b",
         "dc33e0856fd4baca4d7aa2146c38958283844764f38c74252a333df5e613003b",
-        "GET /example1/example2/../..?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=b45db0bfd1cf15003493b733e33aa208dd981bd0e63037a6ed953f71d2118a16 HTTP/1.1\n"
+        "GET "
+        "/example1/example2/../"
+        "..?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Signature="
+        "b45db0bfd1cf15003493b733e33aa208dd981bd0e63037a6ed953f71d2118a16 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/example1/example2/../..\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -220,7 +257,10 @@ static const struct suite_vec suite[] = {
         "GET /example/.. HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=eca7ead57bb5aa5c8e28007acd4ff04e1ff9a0ff3b237ec1554a184887ff9282\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=eca7ead57bb5aa5c8e28007acd4ff04e1ff9a0ff3b237ec1554a184887ff9282\n"
         "\n"
         "",
         "GET\n"
@@ -236,13 +276,20 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "0511f456aa502b456d135fcb9d749374a55228f9dbeedda1eacf659e05b0615b",
         "eca7ead57bb5aa5c8e28007acd4ff04e1ff9a0ff3b237ec1554a184887ff9282",
-        "GET /example/..?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=cbcb213b928a077e43275df47b500f1dfaa864ab3f5a18f6b95f4ff0938167ee HTTP/1.1\n"
+        "GET "
+        "/example/"
+        "..?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Signature="
+        "cbcb213b928a077e43275df47b500f1dfaa864ab3f5a18f6b95f4ff0938167ee HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/example/..\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -259,7 +306,10 @@ static const struct suite_vec suite[] = {
         "GET /./ HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=68714168e6557f8f2de0ef956fc24dc2593a4bd2961f8df51898d8a134695145\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=68714168e6557f8f2de0ef956fc24dc2593a4bd2961f8df51898d8a134695145\n"
         "\n"
         "",
         "GET\n"
@@ -275,13 +325,20 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "d67825e2268bd77a97c7688b8d72c31a3c1855b309808505ba0a9747d2465aa7",
         "68714168e6557f8f2de0ef956fc24dc2593a4bd2961f8df51898d8a134695145",
-        "GET /./?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=a9b13e8f3484d9505bf1a6f347219f8f35b0fe8f128ceea597efc146a3dfe90c HTTP/1.1\n"
+        "GET "
+        "/./"
+        "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Signature="
+        "a9b13e8f3484d9505bf1a6f347219f8f35b0fe8f128ceea597efc146a3dfe90c HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/./\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -298,7 +355,10 @@ static const struct suite_vec suite[] = {
         "GET /./example HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=beb03f223f7deae4146464f06e29eebbee9c8afbe15c290cf07aa8b119e14cff\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=beb03f223f7deae4146464f06e29eebbee9c8afbe15c290cf07aa8b119e14cff\n"
         "\n"
         "",
         "GET\n"
@@ -314,13 +374,20 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "73895e0e829507e28e39fd24669aedc2434a8e179e547e3c075b42921f952cdb",
         "beb03f223f7deae4146464f06e29eebbee9c8afbe15c290cf07aa8b119e14cff",
-        "GET /./example?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=72b11f16d9530b18204bfb71f2d6ab085894c0ed8d352730a6e76234c58b5e10 HTTP/1.1\n"
+        "GET "
+        "/./"
+        "example?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-"
+        "east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-"
+        "Amz-Expires=3600&X-Amz-Signature="
+        "72b11f16d9530b18204bfb71f2d6ab085894c0ed8d352730a6e76234c58b5e10 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/./example\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -337,7 +404,10 @@ static const struct suite_vec suite[] = {
         "GET // HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=c88bcd3d312d75078c0cd961d6deae3f4c754924b01669efcfcb439fd5e5b76e\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=c88bcd3d312d75078c0cd961d6deae3f4c754924b01669efcfcb439fd5e5b76e\n"
         "\n"
         "",
         "GET\n"
@@ -353,13 +423,20 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "80cb39203d058af815de2b79250ff56e1b73eb9b4718c86556cdc6f150c5d209",
         "c88bcd3d312d75078c0cd961d6deae3f4c754924b01669efcfcb439fd5e5b76e",
-        "GET //?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=b2a9542809db687769200f56a844a03f2bd0291d6eb90232d5101c6a579446cd HTTP/1.1\n"
+        "GET "
+        "//"
+        "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Signature="
+        "b2a9542809db687769200f56a844a03f2bd0291d6eb90232d5101c6a579446cd HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "//\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -376,7 +453,10 @@ static const struct suite_vec suite[] = {
         "GET //example// HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=87cca117541a147f6df867677d98a7d80dff226d2bfca9e4ffa899665623c7e5\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=87cca117541a147f6df867677d98a7d80dff226d2bfca9e4ffa899665623c7e5\n"
         "\n"
         "",
         "GET\n"
@@ -392,13 +472,20 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "528ec3105ee1f34ab014bb0a1a45da0ed2742a4fea3555149e5b4d5d201eb240",
         "87cca117541a147f6df867677d98a7d80dff226d2bfca9e4ffa899665623c7e5",
-        "GET //example//?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=822a5a9ba28072c5ab2bb4a6307d0c88276d40e49fec6b724c03fb4d4ba60fc2 HTTP/1.1\n"
+        "GET "
+        "//example//"
+        "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Signature="
+        "822a5a9ba28072c5ab2bb4a6307d0c88276d40e49fec6b724c03fb4d4ba60fc2 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "//example//\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -415,7 +502,10 @@ static const struct suite_vec suite[] = {
         "GET /example space/ HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741\n"
         "\n"
         "",
         "GET\n"
@@ -431,13 +521,20 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "63ee75631ed7234ae61b5f736dfc7754cdccfedbff4b5128a915706ee9390d86",
         "652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741",
-        "GET /example space/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=7a1f416954786484c9824d93c1f26ef64acb9b1b6c9154d08c9f07d0e394abf6 HTTP/1.1\n"
+        "GET /example "
+        "space/"
+        "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Signature="
+        "7a1f416954786484c9824d93c1f26ef64acb9b1b6c9154d08c9f07d0e394abf6 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/example%20space/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -454,7 +551,10 @@ static const struct suite_vec suite[] = {
         "GET /example space/ HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741\n"
         "\n"
         "",
         "GET\n"
@@ -470,13 +570,20 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "63ee75631ed7234ae61b5f736dfc7754cdccfedbff4b5128a915706ee9390d86",
         "652487583200325589f1fba4c7e578f72c47cb61beeca81406b39ddec1366741",
-        "GET /example space/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=7a1f416954786484c9824d93c1f26ef64acb9b1b6c9154d08c9f07d0e394abf6 HTTP/1.1\n"
+        "GET /example "
+        "space/"
+        "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Signature="
+        "7a1f416954786484c9824d93c1f26ef64acb9b1b6c9154d08c9f07d0e394abf6 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/example%20space/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -493,7 +600,10 @@ static const struct suite_vec suite[] = {
         "GET /-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f\n"
         "\n"
         "",
         "GET\n"
@@ -509,13 +619,19 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "6a968768eefaa713e2a6b16b589a8ea192661f098f37349f4e2c0082757446f9",
         "07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f",
-        "GET /-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=95968482db1b9e0fadef6efc1bd24689f77c77d9ef56919c96a28cc92e0d6005 HTTP/1.1\n"
+        "GET "
+        "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz?X-Amz-Algorithm=AWS4-"
+        "HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&"
+        "X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature="
+        "95968482db1b9e0fadef6efc1bd24689f77c77d9ef56919c96a28cc92e0d6005 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -532,7 +648,10 @@ static const struct suite_vec suite[] = {
         "GET /\341\210\264 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85\n"
         "\n"
         "",
         "GET\n"
@@ -548,13 +667,19 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "2a0a97d02205e45ce2e994789806b19270cfbbb0921b278ccf58f5249ac42102",
         "8318018e0b0f223aa2bbf98705b62bb787dc9c0e678f255a891fd03141be5d85",
-        "GET /\341\210\264?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=10eae3f14a260bd3911cc6d008d3c576d143b05b62f09782a7a4b37f52178e44 HTTP/1.1\n"
+        "GET "
+        "/\341\210\264?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%"
+        "2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&"
+        "X-Amz-Expires=3600&X-Amz-Signature="
+        "10eae3f14a260bd3911cc6d008d3c576d143b05b62f09782a7a4b37f52178e44 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/%E1%88%B4\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -571,7 +696,10 @@ static const struct suite_vec suite[] = {
         "GET /?Param1=value1 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=a67d582fa61cc504c4bae71f336f98b97f1ea3c7a6bfe1b6e45aec72011b9aeb\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=a67d582fa61cc504c4bae71f336f98b97f1ea3c7a6bfe1b6e45aec72011b9aeb\n"
         "\n"
         "",
         "GET\n"
@@ -587,13 +715,19 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "1e24db194ed7d0eec2de28d7369675a243488e08526e8c1c73571282f7c517ab",
         "a67d582fa61cc504c4bae71f336f98b97f1ea3c7a6bfe1b6e45aec72011b9aeb",
-        "GET /?Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=49096700cbbaa5753443850f40df10f904fc2fdb544dc9512203cc77c471a9de HTTP/1.1\n"
+        "GET "
+        "/?Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%"
+        "2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&"
+        "X-Amz-Expires=3600&X-Amz-Signature="
+        "49096700cbbaa5753443850f40df10f904fc2fdb544dc9512203cc77c471a9de HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/\n"
-        "Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%"
+        "2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -610,7 +744,10 @@ static const struct suite_vec suite[] = {
         "GET /?Param-3=Value3&Param=Value2&%E1%88%B4=Value1 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=371d3713e185cc334048618a97f809c9ffe339c62934c032af5a0e595648fcac\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=371d3713e185cc334048618a97f809c9ffe339c62934c032af5a0e595648fcac\n"
         "\n"
         "",
         "GET\n"
@@ -626,13 +763,19 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "868294f5c38bd141c4972a373a76654f1418a8e4fc18b2e7903ae45e8ae0ec71",
         "371d3713e185cc334048618a97f809c9ffe339c62934c032af5a0e595648fcac",
-        "GET /?Param-3=Value3&Param=Value2&%E1%88%B4=Value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=c5f1848ceec943ac2ca68ee720460c23aaae30a2300586597ada94c4a65e4787 HTTP/1.1\n"
+        "GET "
+        "/?Param-3=Value3&Param=Value2&%E1%88%B4=Value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-"
+        "Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date="
+        "20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature="
+        "c5f1848ceec943ac2ca68ee720460c23aaae30a2300586597ada94c4a65e4787 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/\n"
-        "%E1%88%B4=Value1&Param=Value2&Param-3=Value3&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "%E1%88%B4=Value1&Param=Value2&Param-3=Value3&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-"
+        "Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date="
+        "20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -649,7 +792,10 @@ static const struct suite_vec suite[] = {
         "GET /?Param2=value2&Param1=value1 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500\n"
         "\n"
         "",
         "GET\n"
@@ -665,13 +811,19 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "816cd5b414d056048ba4f7c5386d6e0533120fb1fcfa93762cf0fc39e2cf19e0",
         "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500",
-        "GET /?Param2=value2&Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=86012e2c9ad4d77369f5d81c11f75158aae4f895a085212cc6d3f923d300bed5 HTTP/1.1\n"
+        "GET "
+        "/?Param2=value2&Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="
+        "AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-"
+        "Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature="
+        "86012e2c9ad4d77369f5d81c11f75158aae4f895a085212cc6d3f923d300bed5 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/\n"
-        "Param1=value1&Param2=value2&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "Param1=value1&Param2=value2&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%"
+        "2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires="
+        "3600&X-Amz-SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -685,15 +837,21 @@ static const struct suite_vec suite[] = {
     {
         "get-vanilla-query-unreserved",
         "",
-        "GET /?-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz HTTP/1.1\n"
+        "GET "
+        "/?-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=-._~"
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197\n"
         "\n"
         "",
         "GET\n"
         "/\n"
-        "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\n"
+        "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=-._~"
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\n"
         "host:example.amazonaws.com\n"
         "x-amz-date:20150830T123600Z\n"
         "\n"
@@ -704,13 +862,21 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "c30d4703d9f799439be92736156d47ccfb2d879ddf56f5befa6d1d6aab979177",
         "9c3e54bfcdf0b19771a7f523ee5669cdf59bc7cc0884027167c21bb143a40197",
-        "GET /?-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=8e76a88a7433637b12778d5592799b29ad21ecd6cf6325051c21d86f0acda2bf HTTP/1.1\n"
+        "GET "
+        "/?-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=-._~"
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz&X-Amz-Algorithm=AWS4-HMAC-"
+        "SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-"
+        "Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature="
+        "8e76a88a7433637b12778d5592799b29ad21ecd6cf6325051c21d86f0acda2bf HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/\n"
-        "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz=-._~"
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz&X-Amz-Algorithm=AWS4-HMAC-"
+        "SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-"
+        "Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -727,7 +893,10 @@ static const struct suite_vec suite[] = {
         "GET / HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31\n"
         "\n"
         "",
         "GET\n"
@@ -743,13 +912,19 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63",
         "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
-        "GET /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=e93c787ed7f371d5c6b165c1b38ede9550f4dce4144713e844b25b7192d3865d HTTP/1.1\n"
+        "GET "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Signature="
+        "e93c787ed7f371d5c6b165c1b38ede9550f4dce4144713e844b25b7192d3865d HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -766,7 +941,10 @@ static const struct suite_vec suite[] = {
         "GET /?\341\210\264=bar HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04\n"
         "\n"
         "",
         "GET\n"
@@ -782,13 +960,19 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "eb30c5bed55734080471a834cc727ae56beb50e5f39d1bff6d0d38cb192a7073",
         "2cdec8eed098649ff3a119c94853b13c643bcf08f8b0a1d91e12c9027818dd04",
-        "GET /?\341\210\264=bar&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=0bdd809b1519ac4f0c1dc3540e2cc46bd0c7f778eda408b2ebf3b913d21ff600 HTTP/1.1\n"
+        "GET "
+        "/?\341\210\264=bar&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%"
+        "2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-"
+        "SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature="
+        "0bdd809b1519ac4f0c1dc3540e2cc46bd0c7f778eda408b2ebf3b913d21ff600 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/\n"
-        "%E1%88%B4=bar&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "%E1%88%B4=bar&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%"
+        "2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -806,7 +990,10 @@ static const struct suite_vec suite[] = {
         "Host:example.amazonaws.com\n"
         "X-Amz-Security-Token:6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date;x-amz-security-token, "
+        "Signature=07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8\n"
         "\n"
         "",
         "GET\n"
@@ -823,13 +1010,21 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "067b36aa60031588cea4a4cde1f21215227a047690c72247f1d70b32fbbfad2b",
         "07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8",
-        "GET /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Security-Token=6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267&X-Amz-Signature=7ff2b50b376cb4d151970630573d6291dc128cc5c2a12ffb237f73cc53f67b6c HTTP/1.1\n"
+        "GET "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Security-Token="
+        "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267&X-Amz-Signature="
+        "7ff2b50b376cb4d151970630573d6291dc128cc5c2a12ffb237f73cc53f67b6c HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-Security-Token=6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-Security-"
+        "Token=6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -846,7 +1041,10 @@ static const struct suite_vec suite[] = {
         "GET / HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31\n"
         "\n"
         "",
         "GET\n"
@@ -862,13 +1060,19 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63",
         "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
-        "GET /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=e93c787ed7f371d5c6b165c1b38ede9550f4dce4144713e844b25b7192d3865d HTTP/1.1\n"
+        "GET "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Signature="
+        "e93c787ed7f371d5c6b165c1b38ede9550f4dce4144713e844b25b7192d3865d HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "GET\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -885,7 +1089,10 @@ static const struct suite_vec suite[] = {
         "POST / HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b\n"
         "\n"
         "",
         "POST\n"
@@ -901,13 +1108,19 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "553f88c9e4d10fc9e109e2aeb65f030801b70c2f6468faca261d401ae622fc87",
         "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b",
-        "POST /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=2ce6e6d2e0cf2f9d1b55fafec88cd20574c31dc2e7631979f71ba2310083e95b HTTP/1.1\n"
+        "POST "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Signature="
+        "2ce6e6d2e0cf2f9d1b55fafec88cd20574c31dc2e7631979f71ba2310083e95b HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "POST\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -925,7 +1138,10 @@ static const struct suite_vec suite[] = {
         "Host:example.amazonaws.com\n"
         "My-Header1:value1\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;my-header1;x-amz-date, Signature=c5410059b04c1ee005303aed430f6e6645f61f4dc9e1461ec8f8916fdf18852c\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;my-header1;x-amz-date, "
+        "Signature=c5410059b04c1ee005303aed430f6e6645f61f4dc9e1461ec8f8916fdf18852c\n"
         "\n"
         "",
         "POST\n"
@@ -942,14 +1158,20 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "9368318c2967cf6de74404b30c65a91e8f6253e0a8659d6d5319f1a812f87d65",
         "c5410059b04c1ee005303aed430f6e6645f61f4dc9e1461ec8f8916fdf18852c",
-        "POST /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host%3Bmy-header1&X-Amz-Expires=3600&X-Amz-Signature=c09d07e0d55871f10f2a6d350d994acf6825a3cae70673d7def55616e6119dd7 HTTP/1.1\n"
+        "POST "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host%3Bmy-"
+        "header1&X-Amz-Expires=3600&X-Amz-Signature="
+        "c09d07e0d55871f10f2a6d350d994acf6825a3cae70673d7def55616e6119dd7 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "My-Header1:value1\n"
         "\n"
         "",
         "POST\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host%3Bmy-header1\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host%3Bmy-header1\n"
         "host:example.amazonaws.com\n"
         "my-header1:value1\n"
         "\n"
@@ -968,7 +1190,10 @@ static const struct suite_vec suite[] = {
         "Host:example.amazonaws.com\n"
         "My-Header1:VALUE1\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;my-header1;x-amz-date, Signature=cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;my-header1;x-amz-date, "
+        "Signature=cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d\n"
         "\n"
         "",
         "POST\n"
@@ -985,14 +1210,20 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "d51ced243e649e3de6ef63afbbdcbca03131a21a7103a1583706a64618606a93",
         "cdbc9802e29d2942e5e10b5bccfdd67c5f22c7c4e8ae67b53629efa58b974b7d",
-        "POST /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host%3Bmy-header1&X-Amz-Expires=3600&X-Amz-Signature=0698bc9e4f7f9139065ba2909c0e99da257e8e2a42492a097bcd46d792391fed HTTP/1.1\n"
+        "POST "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host%3Bmy-"
+        "header1&X-Amz-Expires=3600&X-Amz-Signature="
+        "0698bc9e4f7f9139065ba2909c0e99da257e8e2a42492a097bcd46d792391fed HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "My-Header1:VALUE1\n"
         "\n"
         "",
         "POST\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host%3Bmy-header1\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host%3Bmy-header1\n"
         "host:example.amazonaws.com\n"
         "my-header1:VALUE1\n"
         "\n"
@@ -1009,9 +1240,17 @@ static const struct suite_vec suite[] = {
         "",
         "POST / HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
-        "X-Amz-Security-Token:AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==\n"
+        "X-Amz-Security-Token:AQoDYXdzEPT//////////"
+        "wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuw"
+        "thAx7mSEI/qkPpKPi/"
+        "kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQ"
+        "cHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+"
+        "scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b\n"
         "\n"
         "",
         "POST\n"
@@ -1027,16 +1266,27 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "553f88c9e4d10fc9e109e2aeb65f030801b70c2f6468faca261d401ae622fc87",
         "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b",
-        NULL, NULL, NULL, NULL,
+        NULL,
+        NULL,
+        NULL,
+        NULL,
     },
     {
         "post-sts-header-before",
         "",
         "POST / HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
-        "X-Amz-Security-Token:AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==\n"
+        "X-Amz-Security-Token:AQoDYXdzEPT//////////"
+        "wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuw"
+        "thAx7mSEI/qkPpKPi/"
+        "kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQ"
+        "cHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+"
+        "scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date;x-amz-security-token, "
+        "Signature=85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead\n"
         "\n"
         "",
         "POST\n"
@@ -1044,7 +1294,12 @@ static const struct suite_vec suite[] = {
         "\n"
         "host:example.amazonaws.com\n"
         "x-amz-date:20150830T123600Z\n"
-        "x-amz-security-token:AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==\n"
+        "x-amz-security-token:AQoDYXdzEPT//////////"
+        "wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuw"
+        "thAx7mSEI/qkPpKPi/"
+        "kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQ"
+        "cHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+"
+        "scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==\n"
         "\n"
         "host;x-amz-date;x-amz-security-token\n"
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
@@ -1053,13 +1308,30 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "c237e1b440d4c63c32ca95b5b99481081cb7b13c7e40434868e71567c1a882f6",
         "85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead",
-        "POST /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Security-Token=AQoDYXdzEPT%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI%2FqkPpKPi%2FkMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d%2Bxo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz%2BscqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR%2FoLxBA%3D%3D&X-Amz-Signature=46c2e3c63c1dbe7d39f8ada16fe7f001c1f56c5791441565323677f96308871c HTTP/1.1\n"
+        "POST "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Security-Token=AQoDYXdzEPT%2F%2F%2F%2F%2F%2F%2F%2F%2F%"
+        "2FwEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YU"
+        "uwthAx7mSEI%2FqkPpKPi%"
+        "2FkMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8"
+        "YQcHNVXAkiY9q6d%2Bxo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz%"
+        "2BscqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR%2FoLxBA%3D%3D&X-Amz-"
+        "Signature=46c2e3c63c1dbe7d39f8ada16fe7f001c1f56c5791441565323677f96308871c HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "POST\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-Security-Token=AQoDYXdzEPT%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI%2FqkPpKPi%2FkMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d%2Bxo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz%2BscqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR%2FoLxBA%3D%3D&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-Security-"
+        "Token=AQoDYXdzEPT%2F%2F%2F%2F%2F%2F%2F%2F%2F%"
+        "2FwEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YU"
+        "uwthAx7mSEI%2FqkPpKPi%"
+        "2FkMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8"
+        "YQcHNVXAkiY9q6d%2Bxo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz%"
+        "2BscqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR%2FoLxBA%3D%3D&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -1076,7 +1348,10 @@ static const struct suite_vec suite[] = {
         "POST /?Param1=value1 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11\n"
         "\n"
         "",
         "POST\n"
@@ -1092,13 +1367,19 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "9d659678c1756bb3113e2ce898845a0a79dbbc57b740555917687f1b3340fbbd",
         "28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11",
-        "POST /?Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=a9ef26247f293bffe40eeff86a0480ba8c14d31503b2e0c3399e3a16bf1a3682 HTTP/1.1\n"
+        "POST "
+        "/?Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%"
+        "2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&"
+        "X-Amz-Expires=3600&X-Amz-Signature="
+        "a9ef26247f293bffe40eeff86a0480ba8c14d31503b2e0c3399e3a16bf1a3682 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "POST\n"
         "/\n"
-        "Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%"
+        "2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -1115,7 +1396,10 @@ static const struct suite_vec suite[] = {
         "POST /?Param1=value1 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11\n"
         "\n"
         "",
         "POST\n"
@@ -1131,13 +1415,19 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "9d659678c1756bb3113e2ce898845a0a79dbbc57b740555917687f1b3340fbbd",
         "28038455d6de14eafc1f9222cf5aa6f1a96197d7deb8263271d420d138af7f11",
-        "POST /?Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=a9ef26247f293bffe40eeff86a0480ba8c14d31503b2e0c3399e3a16bf1a3682 HTTP/1.1\n"
+        "POST "
+        "/?Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%"
+        "2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&"
+        "X-Amz-Expires=3600&X-Amz-Signature="
+        "a9ef26247f293bffe40eeff86a0480ba8c14d31503b2e0c3399e3a16bf1a3682 HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "POST\n"
         "/\n"
-        "Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "Param1=value1&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%"
+        "2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -1154,7 +1444,10 @@ static const struct suite_vec suite[] = {
         "POST / HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "X-Amz-Date:20150830T123600Z\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b\n"
         "\n"
         "",
         "POST\n"
@@ -1170,13 +1463,19 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "553f88c9e4d10fc9e109e2aeb65f030801b70c2f6468faca261d401ae622fc87",
         "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b",
-        "POST /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-Expires=3600&X-Amz-Signature=2ce6e6d2e0cf2f9d1b55fafec88cd20574c31dc2e7631979f71ba2310083e95b HTTP/1.1\n"
+        "POST "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=host&X-Amz-"
+        "Expires=3600&X-Amz-Signature="
+        "2ce6e6d2e0cf2f9d1b55fafec88cd20574c31dc2e7631979f71ba2310083e95b HTTP/1.1\n"
         "Host:example.amazonaws.com\n"
         "\n"
         "",
         "POST\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=host\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=host\n"
         "host:example.amazonaws.com\n"
         "\n"
         "host\n"
@@ -1196,7 +1495,10 @@ static const struct suite_vec suite[] = {
         "Content-Length:13\n"
         "X-Amz-Date:20150830T123600Z\n"
         "x-amz-content-sha256:9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=content-length;content-type;host;x-amz-content-sha256;x-amz-date, Signature=328d1b9eaadca9f5818ef05e8392801e091653bafec24fcab71e7344e7f51422\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=content-length;content-type;host;x-amz-content-sha256;x-amz-date, "
+        "Signature=328d1b9eaadca9f5818ef05e8392801e091653bafec24fcab71e7344e7f51422\n"
         "\n"
         "Param1=value1",
         "POST\n"
@@ -1215,7 +1517,11 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "a89f1a5b53e37702ee6363ce1da3ce8f54386f3c8f352ae652153c2982a0bc4d",
         "328d1b9eaadca9f5818ef05e8392801e091653bafec24fcab71e7344e7f51422",
-        "POST /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&X-Amz-Expires=3600&X-Amz-Signature=0dbeb9b026c7b6675f266b8427efec9b4fa8b1f6ef1477d717aea231106eab4d HTTP/1.1\n"
+        "POST "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=content-length%"
+        "3Bcontent-type%3Bhost&X-Amz-Expires=3600&X-Amz-Signature="
+        "0dbeb9b026c7b6675f266b8427efec9b4fa8b1f6ef1477d717aea231106eab4d HTTP/1.1\n"
         "Content-Type:application/x-www-form-urlencoded; charset=utf-8\n"
         "Host:example.amazonaws.com\n"
         "Content-Length:13\n"
@@ -1223,7 +1529,9 @@ static const struct suite_vec suite[] = {
         "Param1=value1",
         "POST\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=content-length%3Bcontent-type%3Bhost\n"
         "content-length:13\n"
         "content-type:application/x-www-form-urlencoded; charset=utf-8\n"
         "host:example.amazonaws.com\n"
@@ -1245,7 +1553,10 @@ static const struct suite_vec suite[] = {
         "Content-Length:13\n"
         "X-Amz-Date:20150830T123600Z\n"
         "x-amz-content-sha256:9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e\n"
-        "Authorization:AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=content-length;content-type;host;x-amz-content-sha256;x-amz-date, Signature=d3875051da38690788ef43de4db0d8f280229d82040bfac253562e56c3f20e0b\n"
+        "Authorization:AWS4-HMAC-SHA256 "
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=content-length;content-type;host;x-amz-content-sha256;x-amz-date, "
+        "Signature=d3875051da38690788ef43de4db0d8f280229d82040bfac253562e56c3f20e0b\n"
         "\n"
         "Param1=value1",
         "POST\n"
@@ -1264,7 +1575,11 @@ static const struct suite_vec suite[] = {
         "20150830/us-east-1/service/aws4_request\n"
         "b1edd1d03544c25390e32085d55b57acc9a3961bb59415ff86c45c3d89d16cfb",
         "d3875051da38690788ef43de4db0d8f280229d82040bfac253562e56c3f20e0b",
-        "POST /?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&X-Amz-Expires=3600&X-Amz-Signature=89a40deed0f26f9461242825a082d2222717248abc7ab41f552ad84a94ad46e9 HTTP/1.1\n"
+        "POST "
+        "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-SignedHeaders=content-length%"
+        "3Bcontent-type%3Bhost&X-Amz-Expires=3600&X-Amz-Signature="
+        "89a40deed0f26f9461242825a082d2222717248abc7ab41f552ad84a94ad46e9 HTTP/1.1\n"
         "Content-Type:application/x-www-form-urlencoded\n"
         "Host:example.amazonaws.com\n"
         "Content-Length:13\n"
@@ -1272,7 +1587,9 @@ static const struct suite_vec suite[] = {
         "Param1=value1",
         "POST\n"
         "/\n"
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost\n"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20150830%2Fus-east-1%"
+        "2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z&X-Amz-Expires=3600&X-Amz-"
+        "SignedHeaders=content-length%3Bcontent-type%3Bhost\n"
         "content-length:13\n"
         "content-type:application/x-www-form-urlencoded\n"
         "host:example.amazonaws.com\n"
@@ -1451,39 +1768,44 @@ TEST(sigv4_s3_doc_put_object)
     char body_hash[65];
     hash_sha256_hex("Welcome to Amazon S3.", 21, body_hash);
     CHECK_EQ_STR(body_hash, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
-    req_parse(&r, "PUT /test%24file.text HTTP/1.1\n"
-                  "Host: examplebucket.s3.amazonaws.com\n"
-                  "Date: Fri, 24 May 2013 00:00:00 GMT\n"
-                  "x-amz-date: 20130524T000000Z\n"
-                  "x-amz-storage-class: REDUCED_REDUNDANCY\n"
-                  "x-amz-content-sha256: 44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\n"
-                  "Authorization: AWS4-HMAC-SHA256 "
-                  "Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
-                  "SignedHeaders=date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class,"
-                  "Signature=98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd\n");
+    req_parse(
+        &r,
+        "PUT /test%24file.text HTTP/1.1\n"
+        "Host: examplebucket.s3.amazonaws.com\n"
+        "Date: Fri, 24 May 2013 00:00:00 GMT\n"
+        "x-amz-date: 20130524T000000Z\n"
+        "x-amz-storage-class: REDUCED_REDUNDANCY\n"
+        "x-amz-content-sha256: 44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\n"
+        "Authorization: AWS4-HMAC-SHA256 "
+        "Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
+        "SignedHeaders=date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class,"
+        "Signature=98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd\n");
     CHECK_EQ_INT(sigv4_parse_authorization(r.authz, &p), 0);
     struct sigv4_input in = req_input(&r);
     CHECK_EQ_INT(sigv4_request_time(&in, &p, &t), 0); /* x-amz-date wins over Date */
     CHECK_EQ_STR(p.amz_date, "20130524T000000Z");
-    check_signed("put-object", &r, &p, NULL, DOC_SECRET,
-                 "PUT\n/test%24file.text\n\ndate:Fri, 24 May 2013 00:00:00 GMT\n"
-                 "host:examplebucket.s3.amazonaws.com\n"
-                 "x-amz-content-sha256:44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\n"
-                 "x-amz-date:20130524T000000Z\nx-amz-storage-class:REDUCED_REDUNDANCY\n\n"
-                 "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class\n"
-                 "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
-                 "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
-                 "9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d",
-                 "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
+    check_signed(
+        "put-object", &r, &p, NULL, DOC_SECRET,
+        "PUT\n/test%24file.text\n\ndate:Fri, 24 May 2013 00:00:00 GMT\n"
+        "host:examplebucket.s3.amazonaws.com\n"
+        "x-amz-content-sha256:44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\n"
+        "x-amz-date:20130524T000000Z\nx-amz-storage-class:REDUCED_REDUNDANCY\n\n"
+        "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class\n"
+        "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
+        "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
+        "9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d",
+        "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
     free(r.text);
 
     /* The same key sent unencoded ('$' is legal in a path) canonicalises the same way. */
-    req_parse(&r, "PUT /test$file.text HTTP/1.1\n"
-                  "Host: examplebucket.s3.amazonaws.com\n"
-                  "Date: Fri, 24 May 2013 00:00:00 GMT\n"
-                  "x-amz-date: 20130524T000000Z\n"
-                  "x-amz-storage-class: REDUCED_REDUNDANCY\n"
-                  "x-amz-content-sha256: 44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\n");
+    req_parse(
+        &r,
+        "PUT /test$file.text HTTP/1.1\n"
+        "Host: examplebucket.s3.amazonaws.com\n"
+        "Date: Fri, 24 May 2013 00:00:00 GMT\n"
+        "x-amz-date: 20130524T000000Z\n"
+        "x-amz-storage-class: REDUCED_REDUNDANCY\n"
+        "x-amz-content-sha256: 44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072\n");
     in = req_input(&r);
     CHECK_EQ_INT(sigv4_verify(&in, &p, DOC_SECRET, NULL, NULL, NULL, NULL), 0);
     free(r.text);
@@ -1543,12 +1865,13 @@ TEST(sigv4_s3_doc_presigned)
     struct sigv4_params p;
     struct query_param *q;
     size_t n;
-    req_parse(&r, "GET /test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
-                  "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
-                  "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
-                  "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404 "
-                  "HTTP/1.1\n"
-                  "Host: examplebucket.s3.amazonaws.com\n");
+    req_parse(&r,
+              "GET /test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+              "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+              "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+              "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404 "
+              "HTTP/1.1\n"
+              "Host: examplebucket.s3.amazonaws.com\n");
     CHECK_EQ_INT(uri_parse_query(r.query, &q, &n), 0);
     CHECK_EQ_INT(sigv4_parse_presigned(q, n, &p), 0);
     CHECK_EQ_INT(p.expires, 86400);
@@ -1761,9 +2084,14 @@ TEST(sigv4_parse_presigned)
 #define GOOD_CRED "X-Amz-Credential=AK%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
 #define GOOD_SIG "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
 #define REST "&X-Amz-Date=20130524T000000Z&X-Amz-SignedHeaders=host&" GOOD_SIG
-    CHECK_EQ_INT(presign_parse("X-Amz-Algorithm=AWS4-HMAC-SHA256&" GOOD_CRED "&X-Amz-Expires=1" REST, &p), 0);
+    CHECK_EQ_INT(
+        presign_parse("X-Amz-Algorithm=AWS4-HMAC-SHA256&" GOOD_CRED "&X-Amz-Expires=1" REST, &p),
+        0);
     CHECK_EQ_INT(p.expires, 1);
-    CHECK_EQ_INT(presign_parse("X-Amz-Algorithm=AWS4-HMAC-SHA256&" GOOD_CRED "&X-Amz-Expires=604800" REST, &p), 0);
+    CHECK_EQ_INT(presign_parse("X-Amz-Algorithm=AWS4-HMAC-SHA256&" GOOD_CRED
+                               "&X-Amz-Expires=604800" REST,
+                               &p),
+                 0);
     CHECK_EQ_INT(p.expires, 604800);
     /* not presigned at all */
     CHECK_EQ_INT(presign_parse("prefix=a&max-keys=2", &p), 1);
@@ -1783,7 +2111,8 @@ TEST(sigv4_parse_presigned)
         "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20130524%2Fus-east-1%2Fs3"
         "&X-Amz-Expires=60" REST,
         /* credential date differs from X-Amz-Date */
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20130525%2Fus-east-1%2Fs3%2Faws4_request"
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AK%2F20130525%2Fus-east-1%2Fs3%2Faws4_"
+        "request"
         "&X-Amz-Expires=60" REST,
         "X-Amz-Algorithm=AWS4-HMAC-SHA256&" GOOD_CRED "&X-Amz-Expires=60"
         "&X-Amz-Date=20130524T250000Z&X-Amz-SignedHeaders=host&" GOOD_SIG,
@@ -1833,7 +2162,8 @@ TEST(sigv4_canonical_s3_rules)
     /* path: not normalised, every segment decoded then re-encoded */
     CHECK_EQ_STR(creq_of("GET", "//a/./b/../c%7e%7E~d%2f%2Fe", NULL, h, 1, false, "host"),
                  "GET\n//a/./b/../c~~~d%2F%2Fe\n\nhost:b.example\n\nhost\nH");
-    CHECK_EQ_STR(creq_of("GET", "", NULL, h, 1, false, "host"), "GET\n/\n\nhost:b.example\n\nhost\nH");
+    CHECK_EQ_STR(creq_of("GET", "", NULL, h, 1, false, "host"),
+                 "GET\n/\n\nhost:b.example\n\nhost\nH");
     CHECK_EQ_STR(creq_of("GET", "/a+b%20c", NULL, h, 1, false, "host"),
                  "GET\n/a%2Bb%20c\n\nhost:b.example\n\nhost\nH");
     /* query: decoded and re-encoded, '+' as space, sorted by name then value, "a" == "a=" */
@@ -1848,8 +2178,9 @@ TEST(sigv4_canonical_s3_rules)
     /* presigned: the signature is left out, the payload is UNSIGNED-PAYLOAD by default */
     CHECK_EQ_STR(creq_of("GET", "/k", "X-Amz-Signature=abc&X-Amz-Date=1", h, 1, true, "host"),
                  "GET\n/k\nX-Amz-Date=1\nhost:b.example\n\nhost\nUNSIGNED-PAYLOAD");
-    CHECK_EQ_STR(creq_of("GET", "/k", "X-Amz-Content-Sha256=abc&X-Amz-Signature=1", h, 1, true, "host"),
-                 "GET\n/k\nX-Amz-Content-Sha256=abc\nhost:b.example\n\nhost\nabc");
+    CHECK_EQ_STR(
+        creq_of("GET", "/k", "X-Amz-Content-Sha256=abc&X-Amz-Signature=1", h, 1, true, "host"),
+        "GET\n/k\nX-Amz-Content-Sha256=abc\nhost:b.example\n\nhost\nabc");
     /* header auth without x-amz-content-sha256 and no explicit payload hash */
     struct sigv4_input in = {"GET", "/", NULL, h, 1};
     struct sigv4_params p;
@@ -1861,8 +2192,9 @@ TEST(sigv4_canonical_s3_rules)
     char want[32];
     snprintf(want, sizeof want, "error %d", -S3E_InvalidURI);
     CHECK_EQ_STR(creq_of("GET", "/a%zz", NULL, h, 1, false, "host"), want);
-    CHECK_EQ_INT(sigv4_canonical_request(&(struct sigv4_input){"GET", "/", "a=%", h, 1}, &p, "H", &b),
-                 -S3E_InvalidURI);
+    CHECK_EQ_INT(
+        sigv4_canonical_request(&(struct sigv4_input){"GET", "/", "a=%", h, 1}, &p, "H", &b),
+        -S3E_InvalidURI);
     buf_free(&b);
 }
 
@@ -1870,7 +2202,8 @@ TEST(sigv4_canonical_s3_rules)
  * as a literal plus (curl) both verify; the default reading needs no retry. */
 TEST(sigv4_verify_plus_readings)
 {
-    struct kv h[] = {{"host", "b.example"}, {"x-amz-date", "20130524T000000Z"},
+    struct kv h[] = {{"host", "b.example"},
+                     {"x-amz-date", "20130524T000000Z"},
                      {"x-amz-content-sha256", EMPTY_SHA}};
     struct sigv4_params p;
     memset(&p, 0, sizeof p);
@@ -1879,7 +2212,8 @@ TEST(sigv4_verify_plus_readings)
     snprintf(p.region, sizeof p.region, "%s", "us-east-1");
     snprintf(p.service, sizeof p.service, "%s", "s3");
     snprintf(p.amz_date, sizeof p.amz_date, "%s", "20130524T000000Z");
-    snprintf(p.signed_headers, sizeof p.signed_headers, "%s", "host;x-amz-content-sha256;x-amz-date");
+    snprintf(p.signed_headers, sizeof p.signed_headers, "%s",
+             "host;x-amz-content-sha256;x-amz-date");
     unsigned char key[32];
     sigv4_signing_key("secret", p.date, p.region, p.service, key);
 
@@ -1949,19 +2283,28 @@ TEST(sigv4_dates)
     CHECK_EQ_INT(sigv4_parse_amz_date("20150830T123600Z", &t), 0);
     CHECK_EQ_INT(t, 1440938160);
     CHECK_EQ_INT(sigv4_parse_amz_date("20240229T235959Z", &t), 0);
-    static const char *bad_amz[] = {"20230229T000000Z", "20130524T240000Z", "20130524T000060Z",
-                                    "20130532T000000Z", "20131324T000000Z", "20130524 000000Z",
-                                    "20130524T000000",  "20130524T000000ZZ", "2013-05-24T00:00:00Z",
-                                    "2013052AT000000Z", "", NULL};
+    static const char *bad_amz[] = {"20230229T000000Z",
+                                    "20130524T240000Z",
+                                    "20130524T000060Z",
+                                    "20130532T000000Z",
+                                    "20131324T000000Z",
+                                    "20130524 000000Z",
+                                    "20130524T000000",
+                                    "20130524T000000ZZ",
+                                    "2013-05-24T00:00:00Z",
+                                    "2013052AT000000Z",
+                                    "",
+                                    NULL};
     for (size_t i = 0; i < sizeof bad_amz / sizeof bad_amz[0]; i++)
         CHECK_EQ_INT(sigv4_parse_amz_date(bad_amz[i], &t), -EINVAL);
 
     /* RFC 7231's three forms of one instant */
-    static const char *same[] = {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
-                                 "Sun Nov  6 08:49:37 1994", "  sun, 6 nov 1994 08:49:37 gmt ",
-                                 "Sun, 06 Nov 1994 09:49:37 +0100", "Sun, 06 Nov 1994 07:19:37 -0130",
-                                 "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Nov 1994 08:49:37 Z",
-                                 "Sun, 06 Nov 1994 08:49:37"};
+    static const char *same[] = {
+        "Sun, 06 Nov 1994 08:49:37 GMT",   "Sunday, 06-Nov-94 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 1994",        "  sun, 6 nov 1994 08:49:37 gmt ",
+        "Sun, 06 Nov 1994 09:49:37 +0100", "Sun, 06 Nov 1994 07:19:37 -0130",
+        "Sun, 06 Nov 1994 08:49:37 UTC",   "Sun, 06 Nov 1994 08:49:37 Z",
+        "Sun, 06 Nov 1994 08:49:37"};
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
         t = 0;
         int rc = sigv4_parse_http_date(same[i], &t);
@@ -1978,14 +2321,22 @@ TEST(sigv4_dates)
     CHECK_EQ_INT(sigv4_parse_http_date("Wed, 01-Jan-20 00:00:00 GMT", &t), 0); /* 2020 */
     CHECK_EQ_INT(t, 1577836800);
     static const char *bad_http[] = {
-        "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
-        "Sun, 06 Nov 1994 24:49:37 GMT", "Sun, 06 Nov 1994 08:49 GMT",
-        "Sun, 06 Nov 1994 08:49:37 PST", "Sun, 06 Nov 1994 08:49:37 GMT x",
-        "Sux, 06 Nov 1994 08:49:37 GMT", "Sun 06 Nov 1994 08:49:37 GMT",
-        "Sun, 06 Nov 94 08:49:37 GMT",   "Sun, 06-Nov-1994x 08:49:37 GMT",
-        "Sun Nov  6 08:49:37",           "Sun, 06 Nov 1994 08:49:37 +2400",
-        "",                              NULL,
-        "20130524T000000Z",              "Sun, 123 Nov 1994 08:49:37 GMT",
+        "Sun, 31 Feb 1994 08:49:37 GMT",
+        "Sun, 06 Foo 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 24:49:37 GMT",
+        "Sun, 06 Nov 1994 08:49 GMT",
+        "Sun, 06 Nov 1994 08:49:37 PST",
+        "Sun, 06 Nov 1994 08:49:37 GMT x",
+        "Sux, 06 Nov 1994 08:49:37 GMT",
+        "Sun 06 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 94 08:49:37 GMT",
+        "Sun, 06-Nov-1994x 08:49:37 GMT",
+        "Sun Nov  6 08:49:37",
+        "Sun, 06 Nov 1994 08:49:37 +2400",
+        "",
+        NULL,
+        "20130524T000000Z",
+        "Sun, 123 Nov 1994 08:49:37 GMT",
     };
     for (size_t i = 0; i < sizeof bad_http / sizeof bad_http[0]; i++) {
         int rc = sigv4_parse_http_date(bad_http[i], &t);
@@ -2001,7 +2352,8 @@ TEST(sigv4_signing_key_long_secret)
      * HMACs, checked against a secret longer than the stack buffer too. */
     unsigned char k1[32], k2[32];
     char hex[65];
-    sigv4_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1", "iam", k1);
+    sigv4_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1", "iam",
+                      k1);
     hash_hex(k1, 32, hex);
     CHECK_EQ_STR(hex, "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9");
     char big[1000];
@@ -2054,7 +2406,8 @@ TEST(sigv4_botocore_requests)
 
         "GET /bkt/k%20y%2Bz~/%281%29?response-content-disposition=attachment%3B%20filename%3D%22x"
         "%20y.txt%22&versionId=v%2B1%2F2&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="
-        "AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z"
+        "AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date="
+        "20130524T000000Z"
         "&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature="
         "d82449e9a530330375e382279e4933d4df36164a173c098e268112fa6de2c911 HTTP/1.1\n"
         "Host:127.0.0.1:9000\n",
