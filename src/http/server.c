@@ -397,6 +397,8 @@ static void req_free(struct req *r)
     }
     if (r->handler_state_free)
         r->handler_state_free(r->handler_state);
+    if (r->bkt_loaded)
+        store_bucket_free(&r->bkt);
     uri_query_free(r->q, r->nq);
     free(r->headers);
     free(r->target);

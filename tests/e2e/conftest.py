@@ -269,9 +269,10 @@ def server():
     info = ServerInfo(proc, alt_account, alt_keys)
     yield info
     problem = proc.stop()
+    if not os.environ.get("S3TRAIL_E2E_KEEP"):
+        proc.cleanup()  # the failure message below carries the logs; S3TRAIL_E2E_KEEP=1 keeps the directory
     if problem:
         pytest.fail(problem, pytrace=False)
-    proc.cleanup()
 
 
 @pytest.fixture(autouse=True)
@@ -319,7 +320,7 @@ def start_server():
         problem = p.stop()
         if problem:
             problems.append(problem)
-        else:
+        if not os.environ.get("S3TRAIL_E2E_KEEP"):
             p.cleanup()
         _SERVERS.remove(p)
     if problems:

@@ -163,6 +163,7 @@ def test_1gib_streaming_put_get_rss(start_server):
         assert total == GIB and pending == b"" and i == GIB // BLOCK
 
         peak_kib = srv.rss_peak_kib()
+        print(f"1 GiB PUT {put_s:.1f}s; server peak RSS {peak_kib} KiB")
         assert peak_kib < 64 * 1024, f"server peak RSS {peak_kib} KiB >= 64 MiB (PUT took {put_s:.1f}s)"
     finally:
         purge_bucket(s3, name)
