@@ -29,6 +29,7 @@ int h_copy_object(struct req *r);
 /* listing: s3/list.c */
 int h_list_objects(struct req *r);
 int h_list_objects_v2(struct req *r);
+int h_list_object_versions(struct req *r);
 
 /* multipart: s3/multipart.c */
 int h_create_multipart_upload(struct req *r);

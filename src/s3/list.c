@@ -147,13 +147,17 @@ static void put_owner_cached(struct buf *b, struct store *st, struct owner_cache
         buf_append(b, oc->xml.data, oc->xml.len);
 }
 
+/* One object as <Contents> (listings) or <Version> (ListObjectVersions: until versioning
+ * exists every object is its bucket's "null" version, and the latest). */
 static void put_object(struct buf *b, const struct list_entry *e, bool url, struct store *st,
-                       struct owner_cache *owners)
+                       struct owner_cache *owners, bool as_version)
 {
     char ts[32];
     s3_time_iso8601(e->mtime_ms, ts);
-    buf_puts(b, "<Contents>");
+    buf_puts(b, as_version ? "<Version>" : "<Contents>");
     s3_put_name(b, "Key", e->key, url);
+    if (as_version)
+        buf_puts(b, "<VersionId>null</VersionId><IsLatest>true</IsLatest>");
     buf_put_xml_elem(b, "LastModified", ts);
     buf_puts(b, "<ETag>&quot;");
     buf_put_xml(b, e->etag);
@@ -167,17 +171,17 @@ static void put_object(struct buf *b, const struct list_entry *e, bool url, stru
     if (owners)
         put_owner_cached(b, st, owners, e->owner_account);
     buf_put_xml_elem(b, "StorageClass", e->storage_class[0] ? e->storage_class : "STANDARD");
-    buf_puts(b, "</Contents>");
+    buf_puts(b, as_version ? "</Version>" : "</Contents>");
 }
 
 /* Contents (with Owner when with_owner), then CommonPrefixes, as S3 orders them. */
 static void put_entries(struct buf *b, struct req *r, const struct list_result *lr, bool url,
-                        bool with_owner)
+                        bool with_owner, bool as_version)
 {
     struct owner_cache owners = {.account = "", .xml = BUF_INIT};
     for (size_t i = 0; i < lr->n; i++)
         if (!lr->v[i].is_prefix)
-            put_object(b, &lr->v[i], url, r->st, with_owner ? &owners : NULL);
+            put_object(b, &lr->v[i], url, r->st, with_owner ? &owners : NULL, as_version);
     for (size_t i = 0; i < lr->n; i++) {
         if (!lr->v[i].is_prefix)
             continue;
@@ -199,9 +203,9 @@ static void put_header_tail(struct buf *b, const struct list_query *q, bool trun
     buf_printf(b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
 }
 
-static int list_finish(struct req *r, struct list_result *lr)
+static int list_finish(struct req *r, struct list_result *lr, const char *root)
 {
-    buf_puts(&r->resp_body, "</ListBucketResult>");
+    buf_printf(&r->resp_body, "</%s>", root);
     store_list_free(lr);
     return buf_ok(&r->resp_body) ? 0 : -S3E_ServiceUnavailable;
 }
@@ -234,8 +238,8 @@ int h_list_objects(struct req *r)
     if (lr.truncated && q.delimiter && lr.next_marker)
         s3_put_name(b, "NextMarker", lr.next_marker, q.url);
     put_header_tail(b, &q, lr.truncated);
-    put_entries(b, r, &lr, q.url, true);
-    return list_finish(r, &lr);
+    put_entries(b, r, &lr, q.url, true, false);
+    return list_finish(r, &lr, "ListBucketResult");
 }
 
 /* ---- ListObjectsV2 ---------------------------------------------------------------------------- */
@@ -341,6 +345,52 @@ int h_list_objects_v2(struct req *r)
     free(next);
     buf_printf(b, "<KeyCount>%zu</KeyCount>", lr.n);
     put_header_tail(b, &q, lr.truncated);
-    put_entries(b, r, &lr, q.url, fetch_owner && strcasecmp(fetch_owner, "true") == 0);
-    return list_finish(r, &lr);
+    put_entries(b, r, &lr, q.url, fetch_owner && strcasecmp(fetch_owner, "true") == 0, false);
+    return list_finish(r, &lr, "ListBucketResult");
+}
+
+/* ---- ListObjectVersions --------------------------------------------------------------------- */
+
+/*
+ * Versioning is not built yet, so a bucket holds exactly one version of each key, the "null"
+ * version, which is also the latest: that is what S3 answers for a bucket that never had
+ * versioning enabled, and what this lists. key-marker pages by key; the only version-id-marker
+ * that can name a version is "null", and since each key has only that one version, a page
+ * continues after key-marker either way.
+ */
+int h_list_object_versions(struct req *r)
+{
+    struct list_query q;
+    int rc = list_params_read(r, &q);
+    if (rc)
+        return rc;
+    const char *key_marker = req_query(r, "key-marker");
+    const char *vid_marker = req_query(r, "version-id-marker");
+    if (vid_marker && *vid_marker && (!key_marker || !*key_marker))
+        return invalid_argument(r, "version-id-marker", vid_marker,
+                                "A version-id marker cannot be specified without a key marker.");
+    if (vid_marker && *vid_marker && strcmp(vid_marker, "null") != 0)
+        return invalid_argument(r, "version-id-marker", vid_marker, "Invalid version id specified");
+    struct list_result lr;
+    rc = list_fetch(r, &q, key_marker, &lr);
+    if (rc)
+        return rc;
+
+    struct buf *b = &r->resp_body;
+    if (req_xml_begin(r)) {
+        store_list_free(&lr);
+        return -S3E_ServiceUnavailable;
+    }
+    buf_puts(b, "<ListVersionsResult xmlns=\"" S3_XMLNS "\">");
+    buf_put_xml_elem(b, "Name", r->bkt.name);
+    s3_put_name(b, "Prefix", q.prefix ? q.prefix : "", q.url);
+    s3_put_name(b, "KeyMarker", key_marker ? key_marker : "", q.url);
+    buf_put_xml_elem(b, "VersionIdMarker", vid_marker ? vid_marker : "");
+    if (lr.truncated && lr.next_marker) {
+        s3_put_name(b, "NextKeyMarker", lr.next_marker, q.url);
+        buf_puts(b, "<NextVersionIdMarker>null</NextVersionIdMarker>");
+    }
+    put_header_tail(b, &q, lr.truncated);
+    put_entries(b, r, &lr, q.url, true, true);
+    return list_finish(r, &lr, "ListVersionsResult");
 }

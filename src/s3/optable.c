@@ -175,7 +175,7 @@ const struct s3_op s3_ops[] = {
      * requestParameters). */
     {"ListObjectVersions", "GET", SHAPE_BUCKET, "versions", NULL,
      "s3:ListBucketVersions", "ListObjectVersions", SRC_S3,
-     CAT_DATA, true, RES_LIST, BODY_NONE, 0, NULL},
+     CAT_DATA, true, RES_LIST, BODY_NONE, 0, h_list_object_versions},
     {"ListMultipartUploads", "GET", SHAPE_BUCKET, "uploads", NULL,
      "s3:ListBucketMultipartUploads", "ListMultipartUploads", SRC_S3,
      CAT_DATA, true, RES_LIST, BODY_NONE, 0, h_list_multipart_uploads},

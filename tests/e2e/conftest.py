@@ -7,7 +7,6 @@ when the server cannot start, dies, or reports a sanitizer error at shutdown.
 """
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -25,7 +24,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from e2e_support import Raw, purge_bucket, unique_bucket_name  # noqa: E402
+from e2e_support import Raw, install_request_id_check, purge_bucket, unique_bucket_name  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 REGIONS = "us-east-1,eu-west-1"
@@ -221,11 +220,12 @@ class ServerProcess:
         cfg = Config(signature_version=UNSIGNED if unsigned else config.pop("signature_version", "s3v4"),
                      retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=300,
                      s3=s3cfg, **config)
-        return boto3.session.Session().client(
+        client = boto3.session.Session().client(
             "s3", endpoint_url=self.endpoint, region_name=region,
             aws_access_key_id=None if unsigned else (access_key or self.access_key),
             aws_secret_access_key=None if unsigned else (secret_key or self.secret_key),
             config=cfg)
+        return install_request_id_check(client)
 
 
 class ServerInfo:

@@ -171,6 +171,32 @@ def xml_error(body):
     return {c.tag: (c.text or "") for c in root}
 
 
+def check_request_ids(status, headers, body, what):
+    """The contract: every response carries x-amz-request-id (16 upper-case hex) and x-amz-id-2,
+    and an error document's RequestId equals the header."""
+    rid = headers.get("x-amz-request-id")
+    if not rid or not REQUEST_ID_RE.match(rid):
+        raise AssertionError(f"{what}: HTTP {status} response without a valid x-amz-request-id ({rid!r})")
+    if not headers.get("x-amz-id-2"):
+        raise AssertionError(f"{what}: HTTP {status} response without x-amz-id-2")
+    if status >= 400 and body and body.lstrip().startswith(b"<"):
+        try:
+            err = xml_error(body)
+        except (AssertionError, ET.ParseError):
+            return
+        if err.get("RequestId") != rid:
+            raise AssertionError(f"{what}: error RequestId {err.get('RequestId')!r} != x-amz-request-id {rid!r}")
+
+
+def install_request_id_check(client):
+    """Makes every boto3 call on `client` fail loudly if its response lacks the request ids."""
+    def after_call(http_response, model, **kwargs):
+        body = http_response.content if http_response.status_code >= 400 else b""
+        check_request_ids(http_response.status_code, http_response.headers, body, f"boto3 {model.name}")
+    client.meta.events.register("after-call.s3", after_call)
+    return client
+
+
 # ---- bucket life cycle -------------------------------------------------------------------------
 
 def purge_bucket(client, name):
@@ -350,7 +376,8 @@ class Raw:
     `path` is sent as given (already percent-encoded). The request carries exactly the headers
     given plus Host, Content-Length (for a bytes body) and what the signer adds; for an iterable
     body, Content-Length must be in `headers`. With stream=True the open HTTPResponse and
-    connection are returned as (resp, conn) for the caller to read and close.
+    connection are returned as (resp, conn) for the caller to read and close. Unless
+    check_ids=False, every response must carry the request ids (check_request_ids).
     """
 
     def __init__(self, host, port, access_key, secret_key, timeout=120):
@@ -395,7 +422,7 @@ class Raw:
         return target, hdrs, signer
 
     def send(self, method, target, hdrs, body=b"", stream=False, expect_continue=False, signer=None,
-             timeout=None):
+             timeout=None, check_ids=True):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout or self.timeout)
         conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
         for k, v in hdrs.items():
@@ -406,6 +433,8 @@ class Raw:
             resp = conn.getresponse()
             data = resp.read()
             conn.close()
+            if check_ids:
+                check_request_ids(resp.status, resp.headers, data, f"raw {method} {target[:200]}")
             return RawResponse(resp.status, resp.reason, resp.headers, data, signer)
         if isinstance(body, (bytes, bytearray)):
             if body:
@@ -418,15 +447,18 @@ class Raw:
             return resp, conn
         data = resp.read()
         conn.close()
+        if check_ids:
+            check_request_ids(resp.status, resp.headers, data, f"raw {method} {target[:200]}")
         return RawResponse(resp.status, resp.reason, resp.headers, data, signer)
 
     def __call__(self, method, path, query=None, headers=None, body=b"", sign=True, host=None,
                  creds=None, region="us-east-1", payload_hash=None, when=None, stream=False,
-                 expect_continue=False, timeout=None):
+                 expect_continue=False, timeout=None, check_ids=True):
         target, hdrs, signer = self.prepare(method, path, query, headers, body, sign, host, creds,
                                             region, payload_hash, when)
         return self.send(method, target, hdrs, body, stream=stream,
-                         expect_continue=expect_continue, signer=signer, timeout=timeout)
+                         expect_continue=expect_continue, signer=signer, timeout=timeout,
+                         check_ids=check_ids)
 
 
 def is_sanitized(path):

@@ -10,7 +10,7 @@ import botocore.httpchecksum
 import pytest
 
 from e2e_support import (MiB, aws_chunked_signed, aws_chunked_unsigned, checksum, expect_error,
-                         md5_hex, random_bytes, unique_bucket_name)
+                         md5_hex, random_bytes)
 
 
 def status_of(resp):

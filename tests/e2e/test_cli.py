@@ -6,9 +6,8 @@ import secrets
 import string
 import time
 
-import pytest
 
-from e2e_support import MiB, file_sha256, multipart_etag_of_file, unique_bucket_name
+from e2e_support import MiB, file_sha256, multipart_etag_of_file, purge_bucket, unique_bucket_name
 
 
 def test_banner(server):
@@ -158,7 +157,6 @@ def test_mb_rb(aws, s3):
         assert "BucketNotEmpty" in p.stderr
         aws("s3", "rb", "--force", f"s3://{name}", check=True)
     finally:
-        from e2e_support import purge_bucket
         purge_bucket(s3, name)
     assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from e2e_support import expect_error, purge_bucket, quote_key, unique_bucket_name
+from e2e_support import expect_error, purge_bucket, unique_bucket_name
 
 TREE = ["a/1", "a/2", "a/b/3", "b/1", "c", "d/e/f"]
 

@@ -6,8 +6,8 @@ import socket
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e_support import (MiB, REQUEST_ID_RE, checksum, content_md5, expect_error, md5_hex,
-                         multipart_etag, quote_key, random_bytes, unique_bucket_name, unique_key)
+from e2e_support import (MiB, REQUEST_ID_RE, checksum, content_md5, expect_error, install_request_id_check,
+                         md5_hex, multipart_etag, quote_key, random_bytes, unique_bucket_name, unique_key)
 
 UTC = datetime.timezone.utc
 
@@ -655,6 +655,7 @@ def test_virtual_hosted_boto3(server, bucket, resolve_localhost_subdomains):
         "s3", endpoint_url=f"http://localhost:{server.port}", region_name="us-east-1",
         aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key,
         config=Config(s3={"addressing_style": "virtual"}, retries={"total_max_attempts": 1}))
+    install_request_id_check(vclient)
     put = vclient.put_object(Bucket=bucket, Key="a/b c", Body=b"vhost boto3")
     assert put["ResponseMetadata"]["HTTPStatusCode"] == 200
     got = vclient.get_object(Bucket=bucket, Key="a/b c")

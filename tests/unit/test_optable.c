@@ -402,6 +402,7 @@ TEST(optable_handlers)
         {"CopyObject", h_copy_object},
         {"ListObjects", h_list_objects},
         {"ListObjectsV2", h_list_objects_v2},
+        {"ListObjectVersions", h_list_object_versions},
         {"CreateMultipartUpload", h_create_multipart_upload},
         {"UploadPart", h_upload_part},
         {"UploadPartCopy", h_upload_part_copy},
