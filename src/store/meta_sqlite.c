@@ -191,6 +191,8 @@ static const char *const migrations[] = {
     X(S_BUCKET_IS_EMPTY, "SELECT NOT EXISTS(SELECT 1 FROM objects WHERE bucket_id = ?1) "          \
                          "AND NOT EXISTS(SELECT 1 FROM uploads WHERE bucket_id = ?1)")             \
     X(S_BUCKET_DELETE, "DELETE FROM buckets WHERE id = ?1")                                        \
+    X(S_BUCKET_HAS_OBJECTS, "SELECT EXISTS(SELECT 1 FROM objects WHERE bucket_id = ?1)")            \
+    X(S_BUCKET_AN_UPLOAD, "SELECT id FROM uploads WHERE bucket_id = ?1 LIMIT 1")                   \
     X(S_BUCKET_SET_ACL, "UPDATE buckets SET acl = ?2 WHERE id = ?1")                               \
     X(S_CONFIG_GET, "SELECT value FROM bucket_configs WHERE bucket_id = ?1 AND name = ?2")         \
     X(S_CONFIG_SET, "INSERT INTO bucket_configs(bucket_id, name, value) VALUES(?1, ?2, ?3) "       \
@@ -1082,6 +1084,9 @@ static int bucket_is_empty_on(struct conn *c, int64_t bucket_id)
     return rc ? rc : v != 0;
 }
 
+static int msq_upload_delete(void *be, struct store_txn *t, const char *upload_id,
+                             const char *const *keep_blobs, size_t nkeep);
+
 static int msq_bucket_delete(void *be, struct store_txn *t, int64_t bucket_id)
 {
     struct conn *c;
@@ -1099,11 +1104,38 @@ static int msq_bucket_delete(void *be, struct store_txn *t, int64_t bucket_id)
     rc = query_int(s, &one);
     if (rc)
         return rc; /* -ENOENT */
-    rc = bucket_is_empty_on(c, bucket_id);
-    if (rc < 0)
+    /* Objects keep a bucket alive; unfinished multipart uploads do not (S3 deletes the bucket
+     * and they go with it). */
+    int64_t has_objects = 0;
+    rc = stmt_get(c, S_BUCKET_HAS_OBJECTS, &s);
+    if (!rc)
+        rc = bind_i64(s, 1, bucket_id);
+    if (!rc)
+        rc = query_int(s, &has_objects);
+    else
+        stmt_done(s);
+    if (rc)
         return rc;
-    if (rc == 0)
+    if (has_objects)
         return -ENOTEMPTY;
+    for (;;) {
+        char *upload_id = NULL;
+        rc = stmt_get(c, S_BUCKET_AN_UPLOAD, &s);
+        if (!rc)
+            rc = bind_i64(s, 1, bucket_id);
+        if (!rc)
+            rc = step_row(s);
+        if (!rc)
+            rc = col_dup(s, 0, &upload_id);
+        stmt_done(s);
+        if (rc == -ENOENT)
+            break;
+        if (!rc && upload_id)
+            rc = msq_upload_delete(be, t, upload_id, NULL, 0); /* its part blobs go after commit */
+        free(upload_id);
+        if (rc)
+            return rc;
+    }
     rc = stmt_get(c, S_BUCKET_DELETE, &s);
     if (!rc)
         rc = bind_i64(s, 1, bucket_id);

@@ -117,7 +117,8 @@ int store_bucket_list(struct store *st, const char *owner_account, const char *p
 /* b->id is set on success (and b->created_ms to now when it was 0). -EEXIST if the name is taken
  * (by anyone); -ENOENT if the owner account does not exist. */
 int store_txn_bucket_create(struct store_txn *t, struct bucket *b) WUR;
-/* -ENOENT, -ENOTEMPTY when objects or multipart uploads remain. */
+/* -ENOENT, -ENOTEMPTY when objects remain. Unfinished multipart uploads are deleted with the
+ * bucket (as in S3); their part blobs are unlinked after commit. */
 int store_txn_bucket_delete(struct store_txn *t, int64_t bucket_id) WUR;
 int store_txn_bucket_get(struct store_txn *t, const char *name, struct bucket *out) WUR;
 int store_txn_bucket_set_acl(struct store_txn *t, int64_t bucket_id, const char *acl) WUR;

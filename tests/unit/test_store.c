@@ -1470,3 +1470,23 @@ TEST(store_submit_edges)
         CHECK_EQ_INT(rc[i], 0);
     rm_rf(f.dir);
 }
+
+/* DeleteBucket with an unfinished multipart upload: the bucket goes, the upload and its part
+ * blobs with it (S3 does not keep a bucket alive for uploads). */
+TEST(store_bucket_delete_takes_uploads)
+{
+    struct fixture f;
+    if (!setup(&f, true))
+        return;
+    struct mpu u1 = {f.bucket_id, "upload-d", "k", 100};
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_upload_create, &u1), 0);
+    char p1[33];
+    make_blob(f.st, "part1", p1);
+    struct part_put pp1 = {"upload-d", 1, p1};
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_part_put, &pp1), 0);
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_bucket_delete, &f.bucket_id), 0);
+    struct upload u;
+    CHECK_EQ_INT(store_upload_get(f.st, "upload-d", &u), -ENOENT);
+    CHECK(!blob_exists(f.st, p1));
+    teardown(&f);
+}
