@@ -28,9 +28,12 @@ static int checksum_from_headers(struct req *r, struct body_in *b)
                              "Types are not allowed.");
         unsigned char raw[CKSUM_MAX_LEN];
         size_t n;
+        /* A value that is not even a checksum of the right size cannot match the body:
+         * BadDigest, as S3 answers (ceph s3-tests test_object_checksum_*). */
         if (hash_base64_decode(v, strlen(v), raw, sizeof raw, &n) || n != cksum_len(algos[i]))
-            return req_errorf(r, S3E_InvalidRequest, "Value for %s header is invalid.",
-                              cksum_header(algos[i]));
+            return req_errorf(r, S3E_BadDigest,
+                              "The %s you specified did not match the calculated checksum.",
+                              cksum_name(algos[i]));
         b->ck_algo = algos[i];
         snprintf(b->ck_expect, sizeof b->ck_expect, "%s", v);
     }

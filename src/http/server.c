@@ -503,9 +503,16 @@ static int begin(struct req *r)
     int rc = route_request(r);
     if (rc)
         return rc;
-    rc = authn_request(r);
-    if (rc)
-        return rc;
+    /* A CORS preflight carries no credentials of its own (a browser sends it before the real,
+     * signed request), so it is answered without authentication, as S3 does. */
+    if (r->op->flags & OPF_ANON_OK) {
+        r->who.type = PRINCIPAL_ANONYMOUS;
+        snprintf(r->who.account_id, sizeof r->who.account_id, "anonymous");
+    } else {
+        rc = authn_request(r);
+        if (rc)
+            return rc;
+    }
     return route_prepare(r);
 }
 

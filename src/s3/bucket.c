@@ -173,6 +173,7 @@ static bool looks_like_region(const char *s)
 struct create_state {
     struct bucket b;
     bool owned_by_you;
+    bool legacy_ok; /* re-created in us-east-1 by its owner: S3 answers 200 and changes nothing */
 };
 
 static void create_state_free(void *p)
@@ -192,6 +193,8 @@ static int create_apply(struct store_txn *t, void *arg)
     int rc = store_txn_bucket_get(t, s->b.name, &old);
     if (rc == 0) {
         s->owned_by_you = strcmp(old.owner_account, s->b.owner_account) == 0;
+        s->legacy_ok = s->owned_by_you && strcmp(old.region, "us-east-1") == 0 &&
+                       strcmp(s->b.region, "us-east-1") == 0;
         store_bucket_free(&old);
         return -EEXIST;
     }
@@ -203,6 +206,8 @@ static int create_apply(struct store_txn *t, void *arg)
 static int create_then(struct req *r)
 {
     struct create_state *s = r->handler_state;
+    if (r->commit_rc == -EEXIST && s->legacy_ok)
+        return req_add_headerf(r, "Location", "/%s", s->b.name) ? -S3E_InternalError : 0;
     if (r->commit_rc == -EEXIST) {
         buf_puts(&r->error_extra, "<BucketName>");
         buf_put_xml(&r->error_extra, s->b.name);

@@ -12,6 +12,7 @@
 
 #define S3_ERROR_MAP(X)                                                                          \
     X(AccessDenied, 403, "Access Denied")                                                        \
+    X(AccessForbidden, 403, "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.") \
     X(AccountProblem, 403, "There is a problem with your AWS account that prevents the operation from completing successfully.") \
     X(AuthorizationHeaderMalformed, 400, "The authorization header is malformed.")               \
     X(AuthorizationQueryParametersError, 400, "Query-string authentication requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.") \

@@ -40,4 +40,7 @@ int h_abort_multipart_upload(struct req *r);
 int h_list_parts(struct req *r);
 int h_list_multipart_uploads(struct req *r);
 
+/* CORS preflight: s3/cors.c */
+int h_options_object(struct req *r);
+
 #endif

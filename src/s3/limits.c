@@ -25,7 +25,7 @@ int limits_check_request(struct req *r)
             size = strtoull(dl, &end, 10);
             if (*end || end == dl || dl[0] == '-')
                 return req_error(r, S3E_InvalidArgument, "Invalid x-amz-decoded-content-length");
-        } else if (!r->has_content_length) {
+        } else if (!r->has_content_length && !req_header(r, "Transfer-Encoding")) {
             return req_error(r, S3E_MissingContentLength, NULL);
         }
         if (size > S3_MAX_PUT_BYTES)

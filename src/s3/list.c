@@ -11,8 +11,7 @@
  * Marker, NextMarker, Delimiter, Key; V2: Prefix, StartAfter, Delimiter, Key; and
  * CommonPrefixes/Prefix in both — with uri_encode() leaving '/' alone (util/uri.h says why that
  * form). botocore asks for it on every listing and decodes the fields back, except V1's Prefix,
- * which it leaves encoded (boto3 issue #3534); AWS's documentation and OpenStack Swift's s3api
- * encode it all the same, and so do we.
+ * which it leaves encoded (boto3 issue #3534) and which AWS therefore answers raw.
  *
  * The helpers that ListMultipartUploads (multipart.c) shares — the integer and encoding-type
  * parameters and the maybe-encoded element — are the s3__ functions below.
@@ -231,7 +230,10 @@ int h_list_objects(struct req *r)
     }
     buf_puts(b, "<ListBucketResult xmlns=\"" S3_XMLNS "\">");
     buf_put_xml_elem(b, "Name", r->bkt.name);
-    s3_put_name(b, "Prefix", q.prefix ? q.prefix : "", q.url);
+    /* V1's Prefix comes back as sent even under encoding-type=url: botocore does not decode it
+     * (boto3 #3534) and ceph s3-tests (test_bucket_list_prefix_unreadable), which hold AWS's
+     * behaviour, expect it raw. */
+    buf_put_xml_elem(b, "Prefix", q.prefix ? q.prefix : "");
     s3_put_name(b, "Marker", marker ? marker : "", q.url);
     /* V1 names the next marker only under a delimiter; without one the client continues from
      * the last Key it received. */

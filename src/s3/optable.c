@@ -456,7 +456,7 @@ const struct s3_op s3_ops[] = {
      * aws-samples). */
     {"OptionsObject", "OPTIONS", SHAPE_OBJECT, NULL, NULL,
      NULL, "PreflightRequest", SRC_S3,
-     CAT_DATA, true, RES_OBJECT, BODY_NONE, OPF_ANON_OK, NULL},
+     CAT_DATA, true, RES_OBJECT, BODY_NONE, OPF_ANON_OK, h_options_object},
     /* clang-format on */
 };
 

@@ -40,7 +40,8 @@ static const char *const stored_headers[] = {
     "x-amz-website-redirect-location",
 };
 
-/* Content-Encoding without the aws-chunked token the transfer used (S3 drops it). */
+/* Content-Encoding without the aws-chunked token the transfer used (S3 drops it); the other
+ * tokens are kept, joined by ", " as the client most likely wrote them. */
 static char *strip_aws_chunked(const char *v)
 {
     struct buf b = BUF_INIT;
@@ -54,7 +55,7 @@ static char *strip_aws_chunked(const char *v)
             e--;
         if ((size_t)(e - s) != 11 || strncasecmp(s, "aws-chunked", 11) != 0) {
             if (b.len)
-                buf_putc(&b, ',');
+                buf_puts(&b, ", ");
             buf_append(&b, s, (size_t)(e - s));
         }
         p += n;

@@ -163,9 +163,18 @@ def test_create_in_unserved_region(s3):
 
 # ---- conflicts ------------------------------------------------------------------------------------
 
-def test_recreate_own_bucket(s3, bucket):
+def test_recreate_own_bucket_us_east_1_is_ok_and_changes_nothing(s3, bucket):
+    # S3's legacy us-east-1 behaviour (ceph s3-tests test_bucket_recreate_not_overriding).
+    s3.put_object(Bucket=bucket, Key="keep", Body=b"x")
+    assert status_of(s3.create_bucket(Bucket=bucket)) == 200
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["keep"]
+    s3.delete_object(Bucket=bucket, Key="keep")
+
+
+def test_recreate_own_bucket_elsewhere_is_owned_by_you(s3, make_bucket):
+    name = make_bucket(s3, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     with expect_error("BucketAlreadyOwnedByYou", 409):
-        s3.create_bucket(Bucket=bucket)
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
 
 
 def test_create_other_accounts_bucket(s3_alt, bucket):

@@ -403,6 +403,7 @@ TEST(optable_handlers)
         {"ListObjects", h_list_objects},
         {"ListObjectsV2", h_list_objects_v2},
         {"ListObjectVersions", h_list_object_versions},
+        {"OptionsObject", h_options_object},
         {"CreateMultipartUpload", h_create_multipart_upload},
         {"UploadPart", h_upload_part},
         {"UploadPartCopy", h_upload_part_copy},
@@ -702,7 +703,7 @@ TEST(optable_markdown)
                  "GetBucketLifecycleConfiguration, which answers it) | "
                  "GetBucketLifecycle | Management | true | NotImplemented (501) |\n") != NULL);
     CHECK(strstr(out.data, "\n| OptionsObject | `OPTIONS /{Bucket}/{Key+}` | PreflightRequest | "
-                           "Data | true | NotImplemented (501) |\n") != NULL);
+                           "Data | true | supported |\n") != NULL);
     CHECK(strstr(out.data, "\n| WriteGetObjectResponse | `POST /WriteGetObjectResponse` (only on "
                            "an AWS-specific host; not routed) |") != NULL);
     CHECK(strstr(out.data, "\n| PostObject | `POST /{Bucket}` (multipart/form-data) | PostObject "
