@@ -245,6 +245,10 @@ int route_prepare(struct req *r)
             return req_error(r, -s3err_from_errno(rc), NULL);
         r->bkt_loaded = true;
         snprintf(r->region, sizeof r->region, "%s", r->bkt.region);
+        /* The client's guard against writing into a bucket that changed hands. */
+        const char *expected = req_header(r, "x-amz-expected-bucket-owner");
+        if (expected && strcmp(expected, r->bkt.owner_account) != 0)
+            return req_error(r, S3E_AccessDenied, NULL);
     }
     int rc = authz_request(r);
     if (rc)

@@ -744,6 +744,13 @@ int s3_copy_source(struct req *r, struct bucket *sb, struct object_meta *src)
         rc = s3err_from_errno(rc);
         goto out;
     }
+    const char *expected = req_header(r, "x-amz-source-expected-bucket-owner");
+    if (expected && strcmp(expected, sb->owner_account) != 0) {
+        store_object_free(src);
+        store_bucket_free(sb);
+        rc = req_error(r, S3E_AccessDenied, NULL);
+        goto out;
+    }
     bool owner = r->who.type != PRINCIPAL_ANONYMOUS &&
                  (strcmp(r->who.account_id, src->owner_account) == 0 ||
                   strcmp(r->who.account_id, sb->owner_account) == 0);

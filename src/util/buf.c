@@ -7,12 +7,13 @@
 
 int buf_reserve(struct buf *b, size_t n)
 {
-    if (b->len + n + 1 <= b->cap)
-        return 0;
-    if (b->cap_limit && b->len + n > b->cap_limit) {
+    /* The limit is on the contents, so it is checked even when memory would suffice. */
+    if (n > ((size_t)-1) / 2 || (b->cap_limit && b->len + n > b->cap_limit)) {
         b->failed = true;
         return -E2BIG;
     }
+    if (b->len + n + 1 <= b->cap)
+        return 0;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + n + 1) {
         if (cap > ((size_t)-1) / 2) {

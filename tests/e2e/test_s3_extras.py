@@ -3,6 +3,7 @@ a CORS configuration, ListObjectVersions on an unversioned bucket, chunked trans
 If-None-Match with an ETag on PUT, Content-Encoding with aws-chunked, DeleteBucket with an
 unfinished multipart upload, and malformed checksum values."""
 import base64
+import re
 import http.client
 import zlib
 
@@ -123,3 +124,20 @@ def test_delete_bucket_with_unfinished_upload(s3, make_bucket):
     assert status_of(s3.delete_bucket(Bucket=name)) == 204
     with expect_error("404", 404):
         s3.head_bucket(Bucket=name)
+
+
+def main_account_id(server):
+    banner = (server.tmp / "server.stdout").read_text()
+    return re.search(r"account:\s+(\d{12})", banner).group(1)
+
+
+def test_expected_bucket_owner(s3, bucket, server):
+    owner = main_account_id(server)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ExpectedBucketOwner=owner)
+    with expect_error("AccessDenied", 403):
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x", ExpectedBucketOwner="999999999999")
+    with expect_error("AccessDenied", 403):
+        s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"},
+                       ExpectedSourceBucketOwner="999999999999")
+    assert status_of(s3.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "k"},
+                                    ExpectedSourceBucketOwner=owner)) == 200
