@@ -202,6 +202,23 @@ static void put_header_tail(struct buf *b, const struct list_query *q, bool trun
     buf_printf(b, "<IsTruncated>%s</IsTruncated>", truncated ? "true" : "false");
 }
 
+/* Fetches the page and opens the document: <root xmlns=...><Name>bucket</Name>. On failure
+ * nothing is left to free. */
+static int list_open(struct req *r, const struct list_query *q, const char *start_after,
+                     const char *root, struct list_result *lr)
+{
+    int rc = list_fetch(r, q, start_after, lr);
+    if (rc)
+        return rc;
+    if (req_xml_begin(r)) {
+        store_list_free(lr);
+        return -S3E_ServiceUnavailable;
+    }
+    buf_printf(&r->resp_body, "<%s xmlns=\"" S3_XMLNS "\">", root);
+    buf_put_xml_elem(&r->resp_body, "Name", r->bkt.name);
+    return 0;
+}
+
 static int list_finish(struct req *r, struct list_result *lr, const char *root)
 {
     buf_printf(&r->resp_body, "</%s>", root);
@@ -219,17 +236,10 @@ int h_list_objects(struct req *r)
         return rc;
     const char *marker = req_query(r, "marker");
     struct list_result lr;
-    rc = list_fetch(r, &q, marker, &lr);
+    rc = list_open(r, &q, marker, "ListBucketResult", &lr);
     if (rc)
         return rc;
-
     struct buf *b = &r->resp_body;
-    if (req_xml_begin(r)) {
-        store_list_free(&lr);
-        return -S3E_ServiceUnavailable;
-    }
-    buf_puts(b, "<ListBucketResult xmlns=\"" S3_XMLNS "\">");
-    buf_put_xml_elem(b, "Name", r->bkt.name);
     /* V1's Prefix comes back as sent even under encoding-type=url: botocore does not decode it
      * (boto3 #3534) and ceph s3-tests (test_bucket_list_prefix_unreadable), which hold AWS's
      * behaviour, expect it raw. */
@@ -319,24 +329,16 @@ int h_list_objects_v2(struct req *r)
             return rc;
     }
     struct list_result lr;
-    rc = list_fetch(r, &q, from ? from : start_after, &lr);
+    rc = list_open(r, &q, from ? from : start_after, "ListBucketResult", &lr);
     free(from);
     if (rc)
         return rc;
     char *next = NULL;
-    if (lr.truncated && lr.next_marker)
-        rc = token_encode(lr.next_marker, &next);
-    if (!rc && req_xml_begin(r))
-        rc = -S3E_ServiceUnavailable;
-    if (rc) {
+    if (lr.truncated && lr.next_marker && token_encode(lr.next_marker, &next)) {
         store_list_free(&lr);
-        free(next);
-        return rc;
+        return -S3E_ServiceUnavailable;
     }
-
     struct buf *b = &r->resp_body;
-    buf_puts(b, "<ListBucketResult xmlns=\"" S3_XMLNS "\">");
-    buf_put_xml_elem(b, "Name", r->bkt.name);
     s3_put_name(b, "Prefix", q.prefix ? q.prefix : "", q.url);
     if (start_after && *start_after)
         s3_put_name(b, "StartAfter", start_after, q.url);
@@ -374,17 +376,10 @@ int h_list_object_versions(struct req *r)
     if (vid_marker && *vid_marker && strcmp(vid_marker, "null") != 0)
         return invalid_argument(r, "version-id-marker", vid_marker, "Invalid version id specified");
     struct list_result lr;
-    rc = list_fetch(r, &q, key_marker, &lr);
+    rc = list_open(r, &q, key_marker, "ListVersionsResult", &lr);
     if (rc)
         return rc;
-
     struct buf *b = &r->resp_body;
-    if (req_xml_begin(r)) {
-        store_list_free(&lr);
-        return -S3E_ServiceUnavailable;
-    }
-    buf_puts(b, "<ListVersionsResult xmlns=\"" S3_XMLNS "\">");
-    buf_put_xml_elem(b, "Name", r->bkt.name);
     s3_put_name(b, "Prefix", q.prefix ? q.prefix : "", q.url);
     s3_put_name(b, "KeyMarker", key_marker ? key_marker : "", q.url);
     buf_put_xml_elem(b, "VersionIdMarker", vid_marker ? vid_marker : "");
