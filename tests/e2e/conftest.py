@@ -61,8 +61,9 @@ def tail(text, limit=6000):
 class ServerProcess:
     """One s3trail server: `serve` on 127.0.0.1:<free port> with its own data directory."""
 
-    def __init__(self, name="main", regions=REGIONS, domain="localhost", binary=None):
+    def __init__(self, name="main", regions=REGIONS, domain="localhost", binary=None, extra_args=()):
         self.name = name
+        self.extra_args = list(extra_args)
         self.binary = binary or binary_path()
         self.regions = regions
         self.domain = domain
@@ -94,7 +95,7 @@ class ServerProcess:
             self.port = free_port()
             self.data_dir.mkdir(parents=True, exist_ok=True)
             cmd = [self.binary, "serve", "--listen", f"{self.host}:{self.port}", "--data", str(self.data_dir),
-                   "--regions", self.regions, "--domain", self.domain]
+                   "--regions", self.regions, "--domain", self.domain, *self.extra_args]
             out = open(self.stdout_path, "ab")
             err = open(self.stderr_path, "ab")
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=self.env(),
