@@ -105,7 +105,55 @@ static int signature_mismatch(struct req *r, const char *ak, const char *sts, co
     return req_error(r, S3E_SignatureDoesNotMatch, NULL);
 }
 
-/* The payload protection a SigV4 header request declares in x-amz-content-sha256. */
+/* Whether name is in SignedHeaders ("host;x-amz-date;..."), case-insensitively. */
+static bool is_signed(const char *signed_headers, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = signed_headers; *p;) {
+        size_t m = strcspn(p, ";");
+        if (m == n && strncasecmp(p, name, n) == 0)
+            return true;
+        p += m;
+        if (*p == ';')
+            p++;
+    }
+    return false;
+}
+
+/* A signature covers only the headers it names. Every x-amz-* header changes what a request
+ * does (x-amz-copy-source turns a presigned PUT into a copy of another object, x-amz-acl makes
+ * it public), so one the signer did not sign is refused, as S3 refuses it; so is a signature
+ * that does not cover Host. x-amz-content-sha256 needs no signature of its own: it is bound
+ * through the canonical request's payload hash. */
+static int check_signed_headers(struct req *r, const struct sigv4_params *p)
+{
+    struct buf missing = BUF_INIT;
+    if (!is_signed(p->signed_headers, "host"))
+        buf_puts(&missing, "host");
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const char *name = r->headers[i].name;
+        if (strncasecmp(name, "x-amz-", 6) != 0 || strcasecmp(name, "x-amz-content-sha256") == 0)
+            continue;
+        if (!is_signed(p->signed_headers, name)) {
+            if (missing.len)
+                buf_puts(&missing, ", ");
+            buf_puts(&missing, name);
+        }
+    }
+    int rc = 0;
+    if (missing.len) {
+        buf_puts(&r->error_extra, "<HeadersNotSigned>");
+        buf_put_xml(&r->error_extra, missing.data);
+        buf_puts(&r->error_extra, "</HeadersNotSigned>");
+        rc = req_error(r, S3E_AccessDenied,
+                       "There were headers present in the request which were not signed");
+    }
+    buf_free(&missing);
+    return rc;
+}
+
+/* The payload protection a SigV4 request declares in x-amz-content-sha256 (header) or
+ * X-Amz-Content-Sha256 (presigned query). */
 static int sigv4_payload(struct req *r, const struct sigv4_params *p, const char *hash,
                          const unsigned char key[32])
 {
@@ -214,10 +262,17 @@ static int sigv4(struct req *r, struct sigv4_params *p)
                                 creq.data ? creq.data : "", p->signature);
     else if (rc)
         rc = req_error(r, -rc, NULL);
-    if (!rc && !p->presigned)
-        rc = sigv4_payload(r, p, hash, key);
     if (!rc)
+        rc = check_signed_headers(r, p);
+    if (!rc && p->presigned && strncmp(hash, "STREAMING-", 10) == 0)
+        rc = req_error(r, S3E_InvalidRequest,
+                       "A presigned URL cannot use an aws-chunked streaming payload");
+    if (!rc)
+        rc = sigv4_payload(r, p, hash, key);
+    if (!rc) {
         fill_principal(r, &k, &a, 4, p->presigned ? "QueryString" : "AuthHeader");
+        snprintf(r->sig_region, sizeof r->sig_region, "%s", p->region);
+    }
     buf_free(&creq);
     buf_free(&sts);
     return rc;

@@ -12,6 +12,11 @@ bool authz_is_bucket_owner(const struct req *r)
            strcmp(r->who.account_id, r->bkt.owner_account) == 0;
 }
 
+bool authz_may_list(const struct req *r)
+{
+    return authz_is_bucket_owner(r) || acl_allows(r->bkt.acl, &r->who, "READ");
+}
+
 /* The bucket ACL permission that lets a non-owner run an operation, by its IAM action; NULL when
  * only the owner may (or, for object reads, when the object's own ACL decides). */
 static const char *bucket_perm_for(const char *action, bool *object_decides)

@@ -18,5 +18,9 @@ struct req;
 int authz_request(struct req *r) __attribute__((warn_unused_result));
 /* Whether the requester's account owns the addressed bucket. */
 bool authz_is_bucket_owner(const struct req *r);
+/* Whether the requester may list the addressed bucket (s3:ListBucket). S3 tells a caller that a
+ * key does not exist (NoSuchKey) only then; anyone else gets AccessDenied, so keys cannot be
+ * probed. */
+bool authz_may_list(const struct req *r);
 
 #endif

@@ -82,6 +82,7 @@ struct req {
     bool bkt_loaded;
     char region[32];    /* the bucket's region, else the endpoint's default */
     struct principal who;
+    char sig_region[64];     /* the region a SigV4 signature was scoped to, "" otherwise */
     const char *tls_cipher;  /* NULL without TLS */
     const char *tls_version;
 

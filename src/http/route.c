@@ -11,6 +11,7 @@
 #include "http/server.h"
 #include "s3/errors.h"
 #include "s3/limits.h"
+#include "s3/s3util.h"
 
 /* Splits the raw target into path and query, keeping both exactly as sent (SigV4 signs them). */
 static int split_target(struct req *r)
@@ -235,20 +236,36 @@ int route_prepare(struct req *r)
                         strcmp(op->name, "CreateBucket") != 0;
     if (needs_bucket) {
         int rc = store_bucket_get(r->st, r->bucket, &r->bkt);
-        if (rc == -ENOENT) {
-            buf_puts(&r->error_extra, "<BucketName>");
-            buf_put_xml(&r->error_extra, r->bucket);
-            buf_puts(&r->error_extra, "</BucketName>");
-            return req_error(r, S3E_NoSuchBucket, NULL);
-        }
+        if (rc == -ENOENT)
+            return s3_no_such_bucket(r, r->bucket);
         if (rc)
             return req_error(r, -s3err_from_errno(rc), NULL);
         r->bkt_loaded = true;
         snprintf(r->region, sizeof r->region, "%s", r->bkt.region);
+        /* A SigV4 signature is scoped to a region: one for another region than the bucket's is
+         * refused with the bucket's region named, which is what SDKs redirect on. */
+        if (r->sig_region[0] && strcmp(r->sig_region, r->bkt.region) != 0) {
+            buf_puts(&r->error_extra, "<Region>");
+            buf_put_xml(&r->error_extra, r->bkt.region);
+            buf_puts(&r->error_extra, "</Region>");
+            return req_errorf(r, S3E_AuthorizationHeaderMalformed,
+                              "The authorization header is malformed; the region '%s' is wrong; "
+                              "expecting '%s'",
+                              r->sig_region, r->bkt.region);
+        }
         /* The client's guard against writing into a bucket that changed hands. */
         const char *expected = req_header(r, "x-amz-expected-bucket-owner");
         if (expected && strcmp(expected, r->bkt.owner_account) != 0)
             return req_error(r, S3E_AccessDenied, NULL);
+    }
+    if (!r->bkt_loaded && r->sig_region[0] && !req_region_served(r, r->sig_region)) {
+        buf_puts(&r->error_extra, "<Region>");
+        buf_put_xml(&r->error_extra, req_default_region(r));
+        buf_puts(&r->error_extra, "</Region>");
+        return req_errorf(r, S3E_AuthorizationHeaderMalformed,
+                          "The authorization header is malformed; the region '%s' is wrong; "
+                          "expecting '%s'",
+                          r->sig_region, req_default_region(r));
     }
     int rc = authz_request(r);
     if (rc)

@@ -16,7 +16,6 @@
 #include "s3/s3util.h"
 #include "util/hash.h"
 
-#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 
 /* ---- ListBuckets ----------------------------------------------------------------------------- */
 
@@ -209,11 +208,9 @@ static int create_then(struct req *r)
     if (r->commit_rc == -EEXIST && s->legacy_ok)
         return req_add_headerf(r, "Location", "/%s", s->b.name) ? -S3E_InternalError : 0;
     if (r->commit_rc == -EEXIST) {
-        buf_puts(&r->error_extra, "<BucketName>");
-        buf_put_xml(&r->error_extra, s->b.name);
-        buf_puts(&r->error_extra, "</BucketName>");
-        return req_error(r, s->owned_by_you ? S3E_BucketAlreadyOwnedByYou : S3E_BucketAlreadyExists,
-                         NULL);
+        return s3_error_naming(
+            r, s->owned_by_you ? S3E_BucketAlreadyOwnedByYou : S3E_BucketAlreadyExists,
+            "BucketName", s->b.name);
     }
     if (r->commit_rc)
         return s3err_from_errno(r->commit_rc);
@@ -258,18 +255,6 @@ static int create_region(struct req *r, char region[32])
     return rc;
 }
 
-/* Headers that ask for something this server does not do yet must not be ignored. */
-static int reject_unbuilt_headers(struct req *r, const char *const *names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (req_header(r, names[i]))
-            return req_errorf(r, S3E_NotImplemented,
-                              "A header you provided implies functionality that is not "
-                              "implemented: %s",
-                              names[i]);
-    return 0;
-}
-
 int h_create_bucket(struct req *r)
 {
     static const char *const unbuilt[] = {
@@ -278,7 +263,7 @@ int h_create_bucket(struct req *r)
     };
     if (!bucket_name_valid(r->bucket))
         return req_error(r, S3E_InvalidBucketName, NULL);
-    int rc = reject_unbuilt_headers(r, unbuilt, sizeof unbuilt / sizeof unbuilt[0]);
+    int rc = s3_reject_headers(r, unbuilt, sizeof unbuilt / sizeof unbuilt[0]);
     if (rc)
         return rc;
     const char *own = req_header(r, "x-amz-object-ownership");
@@ -317,14 +302,10 @@ static int delete_apply(struct store_txn *t, void *arg)
 
 static int delete_then(struct req *r)
 {
-    if (r->commit_rc == -ENOTEMPTY) {
-        buf_puts(&r->error_extra, "<BucketName>");
-        buf_put_xml(&r->error_extra, r->bucket);
-        buf_puts(&r->error_extra, "</BucketName>");
-        return req_error(r, S3E_BucketNotEmpty, NULL);
-    }
+    if (r->commit_rc == -ENOTEMPTY)
+        return s3_error_naming(r, S3E_BucketNotEmpty, "BucketName", r->bucket);
     if (r->commit_rc == -ENOENT)
-        return req_error(r, S3E_NoSuchBucket, NULL);
+        return s3_no_such_bucket(r, r->bucket);
     if (r->commit_rc)
         return s3err_from_errno(r->commit_rc);
     req_set_status(r, 204);

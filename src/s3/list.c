@@ -31,7 +31,6 @@
 #include "util/hash.h"
 #include "util/uri.h"
 
-#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 
 
 static int invalid_argument(struct req *r, const char *name, const char *value, const char *msg)

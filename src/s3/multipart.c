@@ -43,7 +43,6 @@
 #include "util/hash.h"
 #include "util/uri.h"
 
-#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 
 /* Shared with list.c, which defines them (see there). */
 

@@ -23,7 +23,6 @@
 #include "util/checksum.h"
 #include "util/hash.h"
 
-#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 
 /* ---- shared pieces ------------------------------------------------------------------------- */
 
@@ -169,10 +168,7 @@ static int add_body_pieces(struct req *r, const struct object_meta *m, uint64_t 
 
 static int no_such_key(struct req *r)
 {
-    buf_puts(&r->error_extra, "<Key>");
-    buf_put_xml(&r->error_extra, r->key);
-    buf_puts(&r->error_extra, "</Key>");
-    return req_error(r, S3E_NoSuchKey, NULL);
+    return s3_no_such_key(r, r->key);
 }
 
 /* Versioning comes with its own issue; until then only the "null" version exists. */
@@ -181,12 +177,8 @@ static int check_version_id(struct req *r)
     const char *v = req_query(r, "versionId");
     if (!v || strcmp(v, "null") == 0)
         return 0;
-    buf_puts(&r->error_extra, "<Key>");
-    buf_put_xml(&r->error_extra, r->key);
-    buf_puts(&r->error_extra, "</Key><VersionId>");
-    buf_put_xml(&r->error_extra, v);
-    buf_puts(&r->error_extra, "</VersionId>");
-    return req_error(r, S3E_NoSuchVersion, NULL);
+    buf_put_xml_elem(&r->error_extra, "Key", r->key);
+    return s3_error_naming(r, S3E_NoSuchVersion, "VersionId", v);
 }
 
 /* ---- GetObject / HeadObject ---------------------------------------------------------------- */
@@ -260,20 +252,19 @@ static int object_headers(struct req *r, const struct object_meta *m)
 
 static int get_or_head(struct req *r, bool head)
 {
-    int rc = check_version_id(r);
-    if (rc)
-        return rc;
     struct object_meta *m = calloc(1, sizeof *m);
     if (!m)
         return -S3E_ServiceUnavailable;
     r->handler_state = m;
     r->handler_state_free = object_state_free;
-    rc = store_object_get(r->st, r->bkt.id, r->key, m);
+    int rc = store_object_get(r->st, r->bkt.id, r->key, m);
     if (rc == -ENOENT)
-        return no_such_key(r);
+        return authz_may_list(r) ? no_such_key(r) : req_error(r, S3E_AccessDenied, NULL);
     if (rc)
         return s3err_from_errno(rc);
     rc = s3_check_object_read(r, m);
+    if (!rc)
+        rc = check_version_id(r);
     if (rc)
         return rc;
 
@@ -446,15 +437,9 @@ int s3_reject_unbuilt_object_headers(struct req *r)
         "x-amz-tagging",             "x-amz-object-lock-mode",
         "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold",
         "x-amz-server-side-encryption", "x-amz-server-side-encryption-customer-algorithm",
-        "x-amz-server-side-encryption-aws-kms-key-id",
+        "x-amz-server-side-encryption-aws-kms-key-id", "x-amz-write-offset-bytes",
     };
-    for (size_t i = 0; i < sizeof unbuilt / sizeof unbuilt[0]; i++)
-        if (req_header(r, unbuilt[i]))
-            return req_errorf(r, S3E_NotImplemented,
-                              "A header you provided implies functionality that is not "
-                              "implemented: %s",
-                              unbuilt[i]);
-    return 0;
+    return s3_reject_headers(r, unbuilt, sizeof unbuilt / sizeof unbuilt[0]);
 }
 
 int s3_object_acl(struct req *r, char **acl)
@@ -683,83 +668,96 @@ int h_delete_objects(struct req *r)
 
 /* ---- CopyObject ------------------------------------------------------------------------------ */
 
-int s3_copy_source(struct req *r, struct bucket *sb, struct object_meta *src)
+/* Splits "[/]bucket/key[?versionId=v]" (URL-encoded) into an owned "bucket\0key" buffer. */
+static int parse_copy_source(struct req *r, char **path, const char **key)
 {
     const char *cs = req_header(r, "x-amz-copy-source");
-    if (!cs || !*cs)
-        return req_error(r, S3E_InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
-    const char *p = cs[0] == '/' ? cs + 1 : cs;
+    const char *p = cs && cs[0] == '/' ? cs + 1 : cs;
+    if (!p || !*p)
+        goto malformed;
     const char *q = strchr(p, '?');
-    size_t plen = q ? (size_t)(q - p) : strlen(p);
-    char *path;
     size_t n;
-    if (uri_decode(p, plen, &path, &n))
+    if (uri_decode(p, q ? (size_t)(q - p) : strlen(p), path, &n))
         return req_error(r, S3E_InvalidArgument, "Invalid copy source encoding");
-    char *slash = strchr(path, '/');
-    int rc = 0;
-    if (!slash || slash == path || !slash[1] || strlen(path) != n) {
-        rc = req_error(r, S3E_InvalidArgument, "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
-        goto out;
+    char *slash = strchr(*path, '/');
+    if (!slash || slash == *path || !slash[1] || strlen(*path) != n) {
+        free(*path);
+        *path = NULL;
+        goto malformed;
     }
     *slash = '\0';
-    const char *key = slash + 1;
+    *key = slash + 1;
     if (q) {
         struct query_param *qp;
         size_t nq;
-        if (uri_parse_query(q + 1, &qp, &nq)) {
-            rc = req_error(r, S3E_InvalidArgument, "Invalid copy source encoding");
-            goto out;
-        }
-        const char *v = uri_query_get(qp, nq, "versionId");
-        bool bad = v && strcmp(v, "null") != 0;
-        uri_query_free(qp, nq);
-        if (bad) {
-            rc = req_error(r, S3E_NoSuchVersion, NULL);
-            goto out;
+        int rc = uri_parse_query(q + 1, &qp, &nq) ? -S3E_InvalidArgument : 0;
+        const char *v = rc ? NULL : uri_query_get(qp, nq, "versionId");
+        if (v && strcmp(v, "null") != 0)
+            rc = -S3E_NoSuchVersion;
+        if (!rc || rc == -S3E_NoSuchVersion)
+            uri_query_free(qp, nq);
+        if (rc) {
+            free(*path);
+            *path = NULL;
+            return req_error(r, rc, rc == -S3E_InvalidArgument ? "Invalid copy source encoding"
+                                                                : NULL);
         }
     }
+    return 0;
+malformed:
+    return req_error(r, S3E_InvalidArgument,
+                     "Copy Source must mention the source bucket and key: "
+                     "sourcebucket/sourcekey");
+}
+
+int s3_copy_source(struct req *r, struct bucket *sb, struct object_meta *src)
+{
+    char *path = NULL;
+    const char *key = NULL;
+    int rc = parse_copy_source(r, &path, &key);
+    if (rc)
+        return rc;
+    bool have_bucket = false;
     rc = store_bucket_get(r->st, path, sb);
     if (rc == -ENOENT) {
-        buf_puts(&r->error_extra, "<BucketName>");
-        buf_put_xml(&r->error_extra, path);
-        buf_puts(&r->error_extra, "</BucketName>");
-        rc = req_error(r, S3E_NoSuchBucket, NULL);
-        goto out;
+        rc = s3_no_such_bucket(r, path);
+        goto fail;
     }
     if (rc) {
         rc = s3err_from_errno(rc);
-        goto out;
+        goto fail;
     }
-    rc = store_object_get(r->st, sb->id, key, src);
-    if (rc == -ENOENT) {
-        store_bucket_free(sb);
-        buf_puts(&r->error_extra, "<Key>");
-        buf_put_xml(&r->error_extra, key);
-        buf_puts(&r->error_extra, "</Key>");
-        rc = req_error(r, S3E_NoSuchKey, NULL);
-        goto out;
-    }
-    if (rc) {
-        store_bucket_free(sb);
-        rc = s3err_from_errno(rc);
-        goto out;
-    }
+    have_bucket = true;
     const char *expected = req_header(r, "x-amz-source-expected-bucket-owner");
     if (expected && strcmp(expected, sb->owner_account) != 0) {
-        store_object_free(src);
-        store_bucket_free(sb);
         rc = req_error(r, S3E_AccessDenied, NULL);
-        goto out;
+        goto fail;
     }
-    bool owner = r->who.type != PRINCIPAL_ANONYMOUS &&
-                 (strcmp(r->who.account_id, src->owner_account) == 0 ||
-                  strcmp(r->who.account_id, sb->owner_account) == 0);
-    if (!owner && !acl_allows(src->acl, &r->who, "READ")) {
+    bool anon = r->who.type == PRINCIPAL_ANONYMOUS;
+    bool bucket_owner = !anon && strcmp(r->who.account_id, sb->owner_account) == 0;
+    rc = store_object_get(r->st, sb->id, key, src);
+    if (rc == -ENOENT) {
+        /* As for GET: only a caller who may list the source bucket learns the key is absent. */
+        rc = bucket_owner || acl_allows(sb->acl, &r->who, "READ")
+                 ? s3_no_such_key(r, key)
+                 : req_error(r, S3E_AccessDenied, NULL);
+        goto fail;
+    }
+    if (rc) {
+        rc = s3err_from_errno(rc);
+        goto fail;
+    }
+    bool object_owner = !anon && strcmp(r->who.account_id, src->owner_account) == 0;
+    if (!bucket_owner && !object_owner && !acl_allows(src->acl, &r->who, "READ")) {
         store_object_free(src);
-        store_bucket_free(sb);
         rc = req_error(r, S3E_AccessDenied, NULL);
+        goto fail;
     }
-out:
+    free(path);
+    return 0;
+fail:
+    if (have_bucket)
+        store_bucket_free(sb);
     free(path);
     return rc;
 }

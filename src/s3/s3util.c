@@ -233,6 +233,33 @@ char *s3_xml_child_text(xmlNodePtr parent, const char *name)
     return c ? (char *)xmlNodeGetContent(c) : NULL;
 }
 
+int s3_error_naming(struct req *r, int e, const char *tag, const char *value)
+{
+    buf_put_xml_elem(&r->error_extra, tag, value);
+    return req_error(r, e, NULL);
+}
+
+int s3_no_such_bucket(struct req *r, const char *bucket)
+{
+    return s3_error_naming(r, S3E_NoSuchBucket, "BucketName", bucket);
+}
+
+int s3_no_such_key(struct req *r, const char *key)
+{
+    return s3_error_naming(r, S3E_NoSuchKey, "Key", key);
+}
+
+int s3_reject_headers(struct req *r, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (req_header(r, names[i]))
+            return req_errorf(r, S3E_NotImplemented,
+                              "A header you provided implies functionality that is not "
+                              "implemented: %s",
+                              names[i]);
+    return 0;
+}
+
 int s3_add_etag(struct req *r, const char *etag)
 {
     return req_add_headerf(r, "ETag", "\"%s\"", etag);

@@ -40,6 +40,21 @@ xmlNodePtr s3_xml_child(xmlNodePtr parent, const char *name);
 /* Text content of a child element, owned (free with xmlFree) or NULL when absent. */
 char *s3_xml_child_text(xmlNodePtr parent, const char *name);
 
+/* The namespace of every S3 response document. */
+#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
+
+/* An error with one extra element naming its subject (<BucketName>b</BucketName>); and the two
+ * most common: NoSuchBucket with <BucketName>, NoSuchKey with <Key>. All return the negative
+ * error, for `return s3_no_such_key(r, key);`. */
+int s3_error_naming(struct req *r, int e, const char *tag, const char *value);
+int s3_no_such_bucket(struct req *r, const char *bucket);
+int s3_no_such_key(struct req *r, const char *key);
+
+/* NotImplemented naming the first of these request headers that is present: headers that ask
+ * for a feature not built yet are refused, never ignored. 0 when none is present. */
+int s3_reject_headers(struct req *r, const char *const *names, size_t n)
+    __attribute__((warn_unused_result));
+
 /* ETag header with quotes. */
 int s3_add_etag(struct req *r, const char *etag);
 
