@@ -10,9 +10,6 @@
 #include "s3/errors.h"
 #include "s3/limits.h"
 
-/* A GET or DELETE may carry a body S3 ignores; take up to this much and drop it. */
-#define BODY_IGNORED_MAX (1u * 1024 * 1024)
-
 /* Finds the x-amz-checksum-<algo> header the client sent, if any. */
 static int checksum_from_headers(struct req *r, struct body_in *b)
 {
@@ -68,7 +65,7 @@ int body_init_for(struct req *r)
     b->st = r->st;
     b->max_len = b->sink == BODY_OBJECT ? S3_MAX_PUT_BYTES
                  : b->sink == BODY_XML  ? OP_XML_BODY_MAX
-                                        : BODY_IGNORED_MAX;
+                                        : LIMITS_IGNORED_BODY_MAX;
     const char *md5 = req_header(r, "Content-MD5");
     if (md5) {
         unsigned char raw[16];
@@ -88,6 +85,8 @@ int body_init_for(struct req *r)
                                                                    : checksum_from_headers(r, b);
     if (rc)
         return rc;
+    if (b->ck_algo == CK_NONE)
+        b->ck_algo = b->ck_default;
     if (b->ck_algo != CK_NONE && cksum_init(&b->ck, b->ck_algo))
         return -S3E_ServiceUnavailable;
     if (b->chunked) {
@@ -105,7 +104,7 @@ static int sink(void *arg, const char *p, size_t n)
 {
     struct body_in *b = arg;
     if (n > b->max_len - b->len)
-        return b->sink == BODY_OBJECT ? -S3E_EntityTooLarge : -S3E_MalformedXML;
+        return b->sink == BODY_OBJECT ? -S3E_EntityTooLarge : -S3E_MaxMessageLengthExceeded;
     b->len += n;
     if (b->want_md5)
         hash_stream_update(&b->md5, p, n);
@@ -231,6 +230,8 @@ void body_free(struct body_in *b, struct store *st)
 {
     if (b->in_blob && !b->blob_finished)
         store_blob_abort(st, &b->blob);
+    else if (b->blob_finished && !b->blob_claimed)
+        store_blob_discard(st, b->blob.id);
     if (b->want_md5)
         hash_stream_free(&b->md5);
     if (b->want_sha256)

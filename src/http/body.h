@@ -12,9 +12,10 @@
  * SHA-256, chunk signatures and the x-amz-checksum-* value (header or trailer), and finishes the
  * blob (fsync + rename) so a handler can commit metadata naming it.
  *
- * Ownership: after a successful body_finish() with in_blob set, the blob belongs to the handler:
- * it either commits metadata naming blob.id or calls store_blob_discard(). body_free() only
- * removes an unfinished temp file.
+ * Ownership: a finished blob stays the request's until a handler claims it (blob_claimed = true)
+ * and from then on commits metadata naming blob.id or discards it. body_free() removes an
+ * unfinished temp file and discards a finished blob nobody claimed, so a request refused after
+ * its body arrived (a bad header, a full queue at shutdown) leaves nothing behind.
  */
 #ifndef S3TRAIL_BODY_H
 #define S3TRAIL_BODY_H
@@ -61,6 +62,8 @@ struct body_in {
     bool want_sha256;
     struct hash_stream sha;
     enum cksum_algo ck_algo;  /* CK_NONE unless the client sent or announced a checksum */
+    enum cksum_algo ck_default; /* computed when the client names none (a precheck sets it:
+                                   an upload's parts all carry the upload's algorithm) */
     struct cksum ck;
     char ck_expect[128];      /* from the header; "" when it comes as a trailer */
     bool ck_trailer;
@@ -71,6 +74,7 @@ struct body_in {
     bool in_blob;
     struct blob_writer blob;
     bool blob_finished;
+    bool blob_claimed;        /* a handler took the finished blob over (see below) */
 
     /* outcome */
     uint64_t len;             /* decoded payload bytes */

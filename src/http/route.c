@@ -273,6 +273,8 @@ int route_prepare(struct req *r)
     rc = limits_check_request(r);
     if (rc)
         return rc;
+    if (op->precheck && (rc = op->precheck(r)))
+        return rc;
     return body_init_for(r);
 }
 

@@ -43,6 +43,7 @@
     X(InvalidToken, 400, "The provided token is malformed or otherwise invalid.")                \
     X(InvalidURI, 400, "Couldn't parse the specified URI.")                                      \
     X(KeyTooLongError, 400, "Your key is too long")                                              \
+    X(MaxMessageLengthExceeded, 400, "Your request was too big.")                                \
     X(MalformedXML, 400, "The XML you provided was not well-formed or did not validate against our published schema") \
     X(MalformedPolicy, 400, "Policies must be valid JSON and the first byte must be '{'")         \
     X(MetadataTooLarge, 400, "Your metadata headers exceed the maximum allowed metadata size")   \

@@ -40,6 +40,10 @@ int h_abort_multipart_upload(struct req *r);
 int h_list_parts(struct req *r);
 int h_list_multipart_uploads(struct req *r);
 
+/* Prechecks (optable.h: run before the body is accepted). */
+int pre_put_object(struct req *r);
+int pre_upload_part(struct req *r);
+
 /* CORS preflight: s3/cors.c */
 int h_options_object(struct req *r);
 

@@ -31,6 +31,15 @@ int limits_check_request(struct req *r)
         if (size > S3_MAX_PUT_BYTES)
             return too_large(r, size, S3_MAX_PUT_BYTES);
     }
+    /* Documents and ignored bodies have their own ceilings; refuse an announced oversize one
+     * before it is sent. */
+    if (op->body != BODY_OBJECT && r->has_content_length &&
+        r->content_length > (op->body == BODY_XML ? OP_XML_BODY_MAX : LIMITS_IGNORED_BODY_MAX)) {
+        buf_printf(&r->error_extra, "<Size>%llu</Size><MaxMessageLengthBytes>%u</MaxMessageLengthBytes>",
+                   (unsigned long long)r->content_length,
+                   op->body == BODY_XML ? OP_XML_BODY_MAX : LIMITS_IGNORED_BODY_MAX);
+        return req_error(r, S3E_MaxMessageLengthExceeded, NULL);
+    }
     /* User metadata is measured before the body is accepted: the sum of the UTF-8 bytes of each
      * name (without x-amz-meta-) and value. */
     size_t meta = 0;

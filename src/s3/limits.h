@@ -14,6 +14,8 @@ struct req;
 #define S3_MAX_PARTS 10000
 #define S3_MAX_DELETE_KEYS 1000
 #define S3_MAX_LIST_KEYS 1000
+/* A GET or DELETE may carry a body S3 ignores; up to this much is read and dropped. */
+#define LIMITS_IGNORED_BODY_MAX (1u * 1024 * 1024)
 
 /* Size limits known before the body arrives: EntityTooLarge for a single PUT or part above
  * 5 GiB (Content-Length, or x-amz-decoded-content-length for aws-chunked), MetadataTooLarge for

@@ -298,6 +298,7 @@ static int part_begin(struct req *r, bool copy, struct part_state **out, struct 
     if (r->body.in_blob && r->body.blob_finished) {
         snprintf(s->p.blob_id, sizeof s->p.blob_id, "%s", r->body.blob.id);
         s->blob_ready = true;
+        r->body.blob_claimed = true;
     }
     int rc = part_number_param(r, &s->p.number);
     if (rc)
@@ -422,6 +423,26 @@ static int part_blob_from_memory(struct req *r, struct part_state *s)
     }
     snprintf(s->p.blob_id, sizeof s->p.blob_id, "%s", w.id);
     s->blob_ready = true;
+    return 0;
+}
+
+int pre_upload_part(struct req *r)
+{
+    int number;
+    int rc = part_number_param(r, &number);
+    if (rc)
+        return rc;
+    const char *id = upload_id_param(r);
+    if (!id)
+        return -S3E_NoSuchUpload;
+    struct upload u;
+    rc = upload_load(r, id, &u);
+    if (rc)
+        return rc;
+    /* Body intake computes the upload's checksum while the part streams in, instead of
+     * reading the part back afterwards. */
+    r->body.ck_default = upload_algo(&u);
+    store_upload_free(&u);
     return 0;
 }
 

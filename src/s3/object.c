@@ -353,9 +353,11 @@ int h_head_object(struct req *r)
 /* ---- PutObject ------------------------------------------------------------------------------- */
 
 struct put_state {
+    struct store *st;
     struct object_meta m;
     struct segment seg;
-    bool has_blob;
+    bool has_blob;  /* seg.blob_id names a finished blob this state owns */
+    bool committed; /* ... and the metadata naming it is durable */
     const char *if_match;
     const char *if_none_match;
 };
@@ -365,6 +367,8 @@ static void put_state_free(void *p)
     struct put_state *s = p;
     if (!s)
         return;
+    if (s->has_blob && !s->committed)
+        store_blob_discard(s->st, s->seg.blob_id);
     s->m.segs = NULL; /* points at s->seg */
     s->m.inline_data = NULL; /* points into the request body buffer */
     store_object_free(&s->m);
@@ -406,10 +410,10 @@ static int put_outcome(struct req *r)
 {
     struct put_state *s = r->handler_state;
     int rc = r->commit_rc;
-    if (!rc)
+    if (!rc) {
+        s->committed = true;
         return 0;
-    if (s->has_blob)
-        store_blob_discard(r->st, s->seg.blob_id);
+    }
     if (rc == -ECANCELED)
         return req_error(r, S3E_PreconditionFailed, NULL);
     if (rc == -ENOENT)
@@ -456,23 +460,32 @@ int s3_object_acl(struct req *r, char **acl)
     return rc ? -S3E_ServiceUnavailable : 0;
 }
 
-int h_put_object(struct req *r)
+int pre_put_object(struct req *r)
 {
     if (req_query(r, "uploadId") || req_query(r, "partNumber"))
         return req_error(r, S3E_InvalidRequest,
                          "UploadPart needs both the partNumber and uploadId parameters");
+    char sc[32], *acl = NULL;
     int rc = s3_reject_unbuilt_object_headers(r);
-    if (rc)
-        return rc;
+    rc = rc ? rc : s3_storage_class(r, sc);
+    rc = rc ? rc : s3_object_acl(r, &acl);
+    free(acl);
+    return rc;
+}
+
+int h_put_object(struct req *r)
+{
     struct put_state *s = calloc(1, sizeof *s);
     if (!s)
         return -S3E_ServiceUnavailable;
     r->handler_state = s;
     r->handler_state_free = put_state_free;
+    s->st = r->st;
     struct object_meta *m = &s->m;
     struct body_in *b = &r->body;
     if (b->in_blob) {
-        /* The blob is ours from here: discard it on every failure path. */
+        /* The blob is the state's from here: put_state_free discards it unless committed. */
+        b->blob_claimed = true;
         s->has_blob = true;
         snprintf(s->seg.blob_id, sizeof s->seg.blob_id, "%s", b->blob.id);
         s->seg.size = b->len;
@@ -494,15 +507,12 @@ int h_put_object(struct req *r)
         snprintf(m->checksum, sizeof m->checksum, "%s", b->ck_b64);
         snprintf(s->seg.checksum, sizeof s->seg.checksum, "%s", b->ck_b64);
     }
-    rc = m->key ? 0 : -S3E_ServiceUnavailable;
+    int rc = m->key ? 0 : -S3E_ServiceUnavailable;
     rc = rc ? rc : s3_storage_class(r, m->storage_class);
     rc = rc ? rc : s3_headers_from_request(r, &m->headers);
     rc = rc ? rc : s3_object_acl(r, &m->acl);
-    if (rc) {
-        if (s->has_blob)
-            store_blob_discard(r->st, s->seg.blob_id);
+    if (rc)
         return rc;
-    }
     s->if_match = req_header(r, "If-Match");
     s->if_none_match = req_header(r, "If-None-Match");
     return req_commit(r, put_apply, put_then);
@@ -906,6 +916,7 @@ int h_copy_object(struct req *r)
     }
     r->handler_state = s;
     r->handler_state_free = copy_state_free;
+    s->put.st = r->st;
     rc = s3_conditions(r, src.etag, src.mtime_ms, "x-amz-copy-source-");
     if (rc) {
         rc = req_error(r, rc, NULL);

@@ -400,7 +400,7 @@ const struct s3_op s3_ops[] = {
      CAT_DATA, false, RES_OBJECT, BODY_NONE, 0, h_upload_part_copy},
     {"UploadPart", "PUT", SHAPE_OBJECT, "partNumber uploadId", NULL,
      "s3:PutObject", "UploadPart", SRC_S3,
-     CAT_DATA, false, RES_OBJECT, BODY_OBJECT, 0, h_upload_part},
+     CAT_DATA, false, RES_OBJECT, BODY_OBJECT, 0, h_upload_part, pre_upload_part},
     {"PutObjectAcl", "PUT", SHAPE_OBJECT, "acl", NULL,
      "s3:PutObjectAcl", "PutObjectAcl", SRC_S3,
      CAT_DATA, false, RES_OBJECT, BODY_XML, 0, NULL},
@@ -421,7 +421,7 @@ const struct s3_op s3_ops[] = {
      CAT_DATA, false, RES_OBJECT, BODY_NONE, 0, h_copy_object},
     {"PutObject", "PUT", SHAPE_OBJECT, NULL, NULL,
      "s3:PutObject", "PutObject", SRC_S3,
-     CAT_DATA, false, RES_OBJECT, BODY_OBJECT, 0, h_put_object},
+     CAT_DATA, false, RES_OBJECT, BODY_OBJECT, 0, h_put_object, pre_put_object},
 
     /* POST /{bucket}/{key}. A POST on a key with none of these sub-resources matches no row.
      * SelectObjectContent only reads, hence readOnly true. */

@@ -72,6 +72,9 @@ struct s3_op {
     enum op_body body;
     unsigned flags;
     s3_handler_fn handler;    /* NULL: answers NotImplemented */
+    s3_handler_fn precheck;   /* optional: the handler's checks that need no body, run before
+                                 the body is accepted (before `100 Continue`), so a request that
+                                 will be refused never uploads gigabytes first */
 };
 
 extern const struct s3_op s3_ops[];
