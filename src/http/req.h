@@ -30,7 +30,6 @@
 #include "util/uri.h"
 
 #define REQ_ASYNC 1
-#define REQ_MAX_RESP_HEADERS 48
 
 struct server;
 struct MHD_Connection;
@@ -96,8 +95,8 @@ struct req {
     int error;                /* S3 error (positive enum s3_error) when the answer is an error */
     char *error_message;      /* owned override of the table's message, or NULL */
     struct buf error_extra;   /* extra XML elements inside <Error> */
-    struct resp_header resp_headers[REQ_MAX_RESP_HEADERS];
-    size_t n_resp_headers;
+    struct resp_header *resp_headers; /* owned, grows (an object may replay many x-amz-meta-*) */
+    size_t n_resp_headers, cap_resp_headers;
     struct buf resp_body;
     struct resp_piece *pieces; /* owned; fds owned and closed by req_free */
     size_t npieces;
@@ -123,10 +122,13 @@ const char *req_query(const struct req *r, const char *name);
 /* ---- answering ----------------------------------------------------------------------------- */
 
 void req_set_status(struct req *r, int status);
-/* Adds a response header (copied). Returns 0 or -ENOMEM / -E2BIG (too many headers). */
+/* Adds a response header (copied). Returns 0 or -ENOMEM. */
 int req_add_header(struct req *r, const char *name, const char *value);
 int req_add_headerf(struct req *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Forgets the response built so far (status, headers, body, pieces, handler state) so a handler
+ * can start over, e.g. after reading metadata that went stale. */
+void req_reset_response(struct req *r);
 /* Starts the XML body: sets Content-Type application/xml and writes the declaration. */
 int req_xml_begin(struct req *r);
 /* Appends a body piece from a file (fd ownership passes to r) or from memory the request keeps

@@ -98,8 +98,14 @@ void req_set_status(struct req *r, int status)
 
 int req_add_header(struct req *r, const char *name, const char *value)
 {
-    if (r->n_resp_headers == REQ_MAX_RESP_HEADERS)
-        return -E2BIG;
+    if (r->n_resp_headers == r->cap_resp_headers) {
+        size_t cap = r->cap_resp_headers ? 2 * r->cap_resp_headers : 16;
+        struct resp_header *h = realloc(r->resp_headers, cap * sizeof *h);
+        if (!h)
+            return -ENOMEM;
+        r->resp_headers = h;
+        r->cap_resp_headers = cap;
+    }
     char *n = strdup(name), *v = strdup(value ? value : "");
     if (!n || !v) {
         free(n);
@@ -230,9 +236,13 @@ static int then_queue_failed(struct req *r)
 
 int req_commit(struct req *r, store_apply_fn apply, int (*then)(struct req *r))
 {
-    if (r->srv->stopping)
-        return -S3E_ServiceUnavailable;
+    /* Count first, then look: server_stop sets `stopping` and then waits for the count, so a
+     * request either sees `stopping` here or is counted before the wait begins. */
     r->srv->suspended++;
+    if (r->srv->stopping) {
+        r->srv->suspended--;
+        return -S3E_ServiceUnavailable;
+    }
     r->commit_apply = apply;
     r->then = then;
     r->phase = PH_ASYNC;
@@ -302,6 +312,15 @@ static void write_error_body(struct req *r)
     buf_puts(b, "</Error>");
 }
 
+static void drop_headers(struct req *r)
+{
+    for (size_t i = 0; i < r->n_resp_headers; i++) {
+        free(r->resp_headers[i].name);
+        free(r->resp_headers[i].value);
+    }
+    r->n_resp_headers = 0;
+}
+
 static void drop_pieces(struct req *r)
 {
     for (size_t i = 0; i < r->npieces; i++)
@@ -313,29 +332,48 @@ static void drop_pieces(struct req *r)
     r->resp_len = 0;
 }
 
+void req_reset_response(struct req *r)
+{
+    drop_headers(r);
+    drop_pieces(r);
+    buf_reset(&r->resp_body);
+    r->status = 0;
+    r->head_only = false;
+    if (r->handler_state_free)
+        r->handler_state_free(r->handler_state);
+    r->handler_state = NULL;
+    r->handler_state_free = NULL;
+}
+
 static struct MHD_Response *build_response(struct req *r)
 {
     struct MHD_Response *resp;
     bool head = strcmp(r->method, "HEAD") == 0;
+    uint64_t len;
     if (r->status == 304 || r->status == 204 || (head && r->error)) {
+        len = 0;
         resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
     } else if (r->npieces == 1 && r->pieces[0].fd >= 0 && !head) {
         /* One file range: MHD sends it with sendfile(2), no copy through user space. The fd
          * passes to MHD, which closes it with the response. */
-        resp = MHD_create_response_from_fd_at_offset64(r->pieces[0].len, r->pieces[0].fd,
-                                                        r->pieces[0].off);
+        len = r->pieces[0].len;
+        resp = MHD_create_response_from_fd_at_offset64(len, r->pieces[0].fd, r->pieces[0].off);
         if (resp)
             r->pieces[0].fd = -1;
     } else if (r->npieces || r->head_only) {
-        resp = MHD_create_response_from_callback(r->resp_len, 64 * 1024, pieces_reader, r, NULL);
+        /* HEAD: MHD announces this length and sends no body. */
+        len = r->resp_len;
+        resp = MHD_create_response_from_callback(len, 64 * 1024, pieces_reader, r, NULL);
     } else {
-        resp = MHD_create_response_from_buffer(r->resp_body.len, r->resp_body.data ? r->resp_body.data : (char *)"",
-                                               MHD_RESPMEM_MUST_COPY);
+        /* The document is handed over, not copied. */
+        len = r->resp_body.len;
+        char *data = buf_detach(&r->resp_body);
+        resp = data ? MHD_create_response_from_buffer_with_free_callback(len, data, free) : NULL;
+        if (!resp)
+            free(data);
     }
-    if (!resp)
-        return NULL;
-    if (!head || r->error)
-        r->bytes_out = r->npieces || r->head_only ? r->resp_len : r->resp_body.len;
+    if (resp && !head)
+        r->bytes_out = len;
     return resp;
 }
 
@@ -346,12 +384,7 @@ static enum MHD_Result respond(struct req *r, int rc)
     if (r->error) {
         drop_pieces(r);
         r->head_only = false;
-        r->n_resp_headers = 0; /* headers a failed handler set do not belong on the error */
-        for (size_t i = 0; i < REQ_MAX_RESP_HEADERS; i++) {
-            free(r->resp_headers[i].name);
-            free(r->resp_headers[i].value);
-            r->resp_headers[i].name = r->resp_headers[i].value = NULL;
-        }
+        drop_headers(r); /* headers a failed handler set do not belong on the error */
         r->status = s3err_status(r->error);
         /* S3 tells the bucket's region even when it refuses a HeadBucket, so clients can
          * redirect. */
@@ -391,10 +424,8 @@ static void req_free(struct req *r)
 {
     body_free(&r->body, r->st);
     drop_pieces(r);
-    for (size_t i = 0; i < REQ_MAX_RESP_HEADERS; i++) {
-        free(r->resp_headers[i].name);
-        free(r->resp_headers[i].value);
-    }
+    drop_headers(r);
+    free(r->resp_headers);
     if (r->handler_state_free)
         r->handler_state_free(r->handler_state);
     if (r->bkt_loaded)

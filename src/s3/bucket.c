@@ -19,18 +19,6 @@
 
 /* ---- ListBuckets ----------------------------------------------------------------------------- */
 
-/* The continuation token is the last bucket name returned, base64 so it stays opaque. */
-static int decode_token(const char *tok, char *name, size_t cap)
-{
-    size_t n;
-    unsigned char raw[128];
-    if (hash_base64_decode(tok, strlen(tok), raw, sizeof raw - 1, &n) || n == 0 || n >= cap)
-        return -1;
-    memcpy(name, raw, n);
-    name[n] = '\0';
-    return 0;
-}
-
 int h_list_buckets(struct req *r)
 {
     const char *max_s = req_query(r, "max-buckets");
@@ -48,8 +36,14 @@ int h_list_buckets(struct req *r)
         max = (size_t)v;
     }
     char after[64] = "";
-    if (tok && decode_token(tok, after, sizeof after))
-        return req_error(r, S3E_InvalidArgument, "The continuation token provided is incorrect");
+    if (tok) {
+        char *name;
+        int rc = s3_token_decode(r, "continuation-token", tok, &name);
+        if (rc)
+            return rc;
+        snprintf(after, sizeof after, "%.63s", name);
+        free(name);
+    }
 
     /* Fetch one more than asked to know whether a next page exists; the region filter is
      * applied on top, so keep fetching until the page is full. */
@@ -96,9 +90,11 @@ int h_list_buckets(struct req *r)
         return req_error(r, -s3err_from_errno(rc), NULL);
     buf_puts(b, "</Buckets>");
     if (more && paged) {
-        char enc[128];
-        hash_base64_encode(last, strlen(last), enc);
+        char *enc;
+        if (s3_token_encode(last, &enc))
+            return -S3E_ServiceUnavailable;
         buf_put_xml_elem(b, "ContinuationToken", enc);
+        free(enc);
     }
     if (prefix)
         buf_put_xml_elem(b, "Prefix", prefix);

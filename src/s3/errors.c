@@ -44,6 +44,7 @@ int s3err_from_errno(int e)
     case EAGAIN:
         return -S3E_SlowDown;
     case ENOMEM:
+    case ESHUTDOWN:
         return -S3E_ServiceUnavailable;
     default:
         return -S3E_InternalError;

@@ -255,62 +255,6 @@ int h_list_objects(struct req *r)
 
 /* ---- ListObjectsV2 ---------------------------------------------------------------------------- */
 
-/*
- * The continuation token is opaque to clients but carries nothing secret: the key (or common
- * prefix) the next page starts after, behind a version byte, in URL-safe base64 so a client that
- * forgets to encode it in the query still hands it back intact. A token that does not decode to
- * that shape is refused as S3 refuses a token it did not issue.
- */
-#define TOKEN_VERSION '1'
-
-/* *tok is owned by the caller. */
-static int token_encode(const char *key, char **tok)
-{
-    size_t n = strlen(key);
-    char *raw = malloc(n + 1);
-    *tok = malloc(hash_base64_len(n + 1) + 1);
-    if (!raw || !*tok) {
-        free(raw);
-        free(*tok);
-        *tok = NULL;
-        return -S3E_ServiceUnavailable;
-    }
-    raw[0] = TOKEN_VERSION;
-    memcpy(raw + 1, key, n);
-    hash_base64_encode(raw, n + 1, *tok);
-    for (char *p = *tok; *p; p++)
-        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-    free(raw);
-    return 0;
-}
-
-/* *key is owned by the caller. */
-static int token_decode(struct req *r, const char *tok, char **key)
-{
-    size_t n = strlen(tok);
-    char *text = strdup(tok);
-    unsigned char *raw = malloc(S3_MAX_KEY_BYTES + 2);
-    size_t len = 0;
-    int rc = text && raw ? 0 : -S3E_ServiceUnavailable;
-    if (!rc) {
-        for (char *p = text; *p; p++)
-            *p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
-        bool ok = hash_base64_decode(text, n, raw, S3_MAX_KEY_BYTES + 1, &len) == 0 &&
-                  len >= 2 && raw[0] == TOKEN_VERSION && !memchr(raw, 0, len);
-        if (!ok)
-            rc = invalid_argument(r, "continuation-token", tok,
-                                  "The continuation token provided is incorrect");
-    }
-    if (!rc) {
-        *key = strndup((const char *)raw + 1, len - 1);
-        if (!*key)
-            rc = -S3E_ServiceUnavailable;
-    }
-    free(text);
-    free(raw);
-    return rc;
-}
-
 int h_list_objects_v2(struct req *r)
 {
     struct list_query q;
@@ -323,7 +267,7 @@ int h_list_objects_v2(struct req *r)
     /* A continuation token takes precedence over start-after, which is then only echoed. */
     char *from = NULL;
     if (token && *token) {
-        rc = token_decode(r, token, &from);
+        rc = s3_token_decode(r, "continuation-token", token, &from);
         if (rc)
             return rc;
     }
@@ -333,7 +277,7 @@ int h_list_objects_v2(struct req *r)
     if (rc)
         return rc;
     char *next = NULL;
-    if (lr.truncated && lr.next_marker && token_encode(lr.next_marker, &next)) {
+    if (lr.truncated && lr.next_marker && s3_token_encode(lr.next_marker, &next)) {
         store_list_free(&lr);
         return -S3E_ServiceUnavailable;
     }

@@ -1145,7 +1145,10 @@ int h_abort_multipart_upload(struct req *r)
     snprintf(s->upload_id, sizeof s->upload_id, "%s", id);
     const char *t = req_header(r, "x-amz-if-match-initiated-time");
     time_t when = 0;
-    s->has_if_initiated = t && sigv4_parse_http_date(t, &when) == 0;
+    if (t && sigv4_parse_http_date(t, &when) != 0)
+        return req_error(r, S3E_InvalidArgument,
+                         "x-amz-if-match-initiated-time must be an HTTP date");
+    s->has_if_initiated = t != NULL;
     s->if_initiated_s = when;
     return req_commit(r, abort_apply, abort_then);
 }
@@ -1215,7 +1218,9 @@ int h_list_parts(struct req *r)
     struct part *v = NULL;
     size_t n = 0;
     rc = store_part_list(r->st, id, (int)marker, page + 1, &v, &n);
-    bool truncated = !rc && n > page;
+    /* An empty page (max-parts=0) is never truncated: a marker that cannot advance would make
+     * a paginating client loop forever. The object and upload listings answer the same. */
+    bool truncated = !rc && page > 0 && n > page;
     if (truncated)
         n = page;
     if (!rc && req_xml_begin(r))

@@ -252,6 +252,13 @@ static int object_headers(struct req *r, const struct object_meta *m)
 
 static int get_or_head(struct req *r, bool head)
 {
+    if (r->who.type == PRINCIPAL_ANONYMOUS) {
+        for (size_t i = 0; i < r->nq; i++)
+            if (strncmp(r->q[i].name, "response-", 9) == 0)
+                return req_error(r, S3E_InvalidRequest,
+                                 "Request specific response headers cannot be used for "
+                                 "anonymous GET requests.");
+    }
     struct object_meta *m = calloc(1, sizeof *m);
     if (!m)
         return -S3E_ServiceUnavailable;
@@ -278,6 +285,7 @@ static int get_or_head(struct req *r, bool head)
 
     uint64_t start = 0, len = m->size;
     bool partial = false;
+    const struct segment *part = NULL; /* the part a partNumber GET answers with */
     const char *pn = req_query(r, "partNumber");
     const char *range = req_header(r, "Range");
     if (pn) {
@@ -303,6 +311,7 @@ static int get_or_head(struct req *r, bool head)
                 start += m->segs[i].size;
             len = m->segs[n - 1].size;
             partial = true;
+            part = &m->segs[n - 1];
             rc = req_add_headerf(r, "x-amz-mp-parts-count", "%zu", m->nsegs);
         }
     } else if (range) {
@@ -321,8 +330,15 @@ static int get_or_head(struct req *r, bool head)
     rc = rc ? rc : req_add_header(r, "Accept-Ranges", "bytes");
     rc = rc ? rc : s3_headers_to_response(r, m->headers);
     const char *mode = req_header(r, "x-amz-checksum-mode");
-    if (!rc && mode && strcasecmp(mode, "ENABLED") == 0 && !(partial && !pn))
-        rc = add_checksum_headers(r, m);
+    /* The whole object's checksum describes only the whole object: a part answers with its
+     * own (when the upload kept one), a byte range with none. */
+    if (!rc && mode && strcasecmp(mode, "ENABLED") == 0) {
+        if (part && part->checksum[0] && m->checksum_algo[0])
+            rc = req_add_header(r, cksum_header(cksum_algo_from_name(m->checksum_algo)),
+                                part->checksum);
+        else if (!partial)
+            rc = add_checksum_headers(r, m);
+    }
     if (!rc && partial) {
         req_set_status(r, 206);
         rc = req_add_headerf(r, "Content-Range", "bytes %llu-%llu/%llu",
@@ -337,17 +353,36 @@ static int get_or_head(struct req *r, bool head)
         return 0;
     }
     rc = add_body_pieces(r, m, start, len);
+    if (rc == -ENOENT)
+        return -EAGAIN;
     return rc ? s3err_from_errno(rc) : 0;
+}
+
+/* A blob named by the metadata just read can vanish before it is opened: the writer unlinks a
+ * replaced or deleted object's blobs right after the commit that drops them. The metadata is
+ * then stale, so read it again (it names the new blobs, or the key is gone). Open files stay
+ * readable, so once opened the response is safe. */
+#define GET_ATTEMPTS 5
+
+static int get_or_head_retrying(struct req *r, bool head)
+{
+    int rc = -EAGAIN;
+    for (int attempt = 0; attempt < GET_ATTEMPTS && rc == -EAGAIN; attempt++) {
+        if (attempt)
+            req_reset_response(r);
+        rc = get_or_head(r, head);
+    }
+    return rc == -EAGAIN ? -S3E_SlowDown : rc;
 }
 
 int h_get_object(struct req *r)
 {
-    return get_or_head(r, false);
+    return get_or_head_retrying(r, false);
 }
 
 int h_head_object(struct req *r)
 {
-    return get_or_head(r, true);
+    return get_or_head_retrying(r, true);
 }
 
 /* ---- PutObject ------------------------------------------------------------------------------- */
@@ -391,9 +426,8 @@ static int put_apply(struct store_txn *t, void *arg)
         if (s->if_none_match && exists && s3_etag_matches(s->if_none_match, cur.etag))
             ok = false;
         if (s->if_match) {
-            if (!exists) {
-                return -ENOENT;
-            }
+            if (!exists)
+                return -ENOKEY;
             ok = ok && s3_etag_matches(s->if_match, cur.etag);
         }
         if (exists)
@@ -416,8 +450,10 @@ static int put_outcome(struct req *r)
     }
     if (rc == -ECANCELED)
         return req_error(r, S3E_PreconditionFailed, NULL);
-    if (rc == -ENOENT)
+    if (rc == -ENOKEY)
         return no_such_key(r);
+    if (rc == -ENOENT) /* the bucket was deleted while the body streamed in */
+        return s3_no_such_bucket(r, r->bucket);
     return s3err_from_errno(rc);
 }
 
@@ -520,15 +556,32 @@ int h_put_object(struct req *r)
 
 /* ---- DeleteObject ---------------------------------------------------------------------------- */
 
+/* A conditional delete (If-Match) is checked inside the writer's transaction, like a
+ * conditional PUT: -ENOKEY when the key is absent, -ECANCELED when the ETag differs. */
 static int delete_apply(struct store_txn *t, void *arg)
 {
     struct req *r = arg;
+    const char *if_match = req_header(r, "If-Match");
+    if (if_match) {
+        struct object_meta cur;
+        int rc = store_txn_object_get(t, r->bkt.id, r->key, &cur);
+        if (rc)
+            return rc == -ENOENT ? -ENOKEY : rc;
+        bool ok = s3_etag_matches(if_match, cur.etag);
+        store_object_free(&cur);
+        if (!ok)
+            return -ECANCELED;
+    }
     int rc = store_txn_object_delete(t, r->bkt.id, r->key);
     return rc == -ENOENT ? 0 : rc;
 }
 
 static int delete_then(struct req *r)
 {
+    if (r->commit_rc == -ENOKEY)
+        return no_such_key(r);
+    if (r->commit_rc == -ECANCELED)
+        return req_error(r, S3E_PreconditionFailed, NULL);
     if (r->commit_rc)
         return s3err_from_errno(r->commit_rc);
     req_set_status(r, 204);
@@ -537,6 +590,13 @@ static int delete_then(struct req *r)
 
 int h_delete_object(struct req *r)
 {
+    /* Directory buckets' conditions; general purpose buckets have no such thing to honour. */
+    static const char *const unbuilt[] = {"x-amz-if-match-last-modified-time",
+                                          "x-amz-if-match-size",
+                                          "x-amz-bypass-governance-retention"};
+    int rc = s3_reject_headers(r, unbuilt, sizeof unbuilt / sizeof unbuilt[0]);
+    if (rc)
+        return rc;
     const char *v = req_query(r, "versionId");
     if (v && strcmp(v, "null") != 0)
         return check_version_id(r);
@@ -847,7 +907,8 @@ static int copy_bytes(struct req *r, struct copy_state *s, const struct object_m
     if (rc) {
         store_blob_abort(r->st, &s->w);
         s->put.has_blob = false;
-        return s3err_from_errno(rc < 0 ? rc : -EIO);
+        /* A source blob unlinked under us: the source was overwritten, start over. */
+        return rc == -ENOENT ? -EAGAIN : s3err_from_errno(rc < 0 ? rc : -EIO);
     }
     unsigned char md5[16];
     if (hash_stream_final(&s->md5, md5))
@@ -897,16 +958,11 @@ static int copy_metadata(struct req *r, struct object_meta *m, const struct obje
     return m->headers ? 0 : -S3E_ServiceUnavailable;
 }
 
-int h_copy_object(struct req *r)
+static int copy_once(struct req *r)
 {
-    int rc = s3_reject_unbuilt_object_headers(r);
-    if (rc)
-        return rc;
-    if (req_header(r, "x-amz-tagging-directive"))
-        return req_error(r, S3E_NotImplemented, "Object tagging is not implemented yet");
     struct bucket sb;
     struct object_meta src;
-    rc = s3_copy_source(r, &sb, &src);
+    int rc = s3_copy_source(r, &sb, &src);
     if (rc)
         return rc;
     struct copy_state *s = calloc(1, sizeof *s);
@@ -955,4 +1011,21 @@ out:
     store_object_free(&src);
     store_bucket_free(&sb);
     return rc;
+}
+
+int h_copy_object(struct req *r)
+{
+    int rc = s3_reject_unbuilt_object_headers(r);
+    if (rc)
+        return rc;
+    if (req_header(r, "x-amz-tagging-directive"))
+        return req_error(r, S3E_NotImplemented, "Object tagging is not implemented yet");
+    /* Like GET, a copy whose source is replaced while it reads starts over (see GET_ATTEMPTS). */
+    rc = -EAGAIN;
+    for (int attempt = 0; attempt < GET_ATTEMPTS && rc == -EAGAIN; attempt++) {
+        if (attempt)
+            req_reset_response(r);
+        rc = copy_once(r);
+    }
+    return rc == -EAGAIN ? -S3E_SlowDown : rc;
 }

@@ -15,6 +15,7 @@
 #include "http/req.h"
 #include "s3/errors.h"
 #include "s3/limits.h"
+#include "util/hash.h"
 
 void s3_time_iso8601(int64_t ms, char out[32])
 {
@@ -69,13 +70,68 @@ static char *strip_aws_chunked(const char *v)
     return buf_detach(&b);
 }
 
+/* A stored header value: a JSON string, or {"b64": ...} for bytes that are not UTF-8 (HTTP
+ * lets clients send any octets; JSON holds only UTF-8, and dropping them would lose data). */
+static json_t *header_json(const char *v)
+{
+    json_t *j = json_string(v);
+    if (j)
+        return j;
+    size_t n = strlen(v);
+    char *b64 = malloc(hash_base64_len(n) + 1);
+    if (!b64)
+        return NULL;
+    hash_base64_encode(v, n, b64);
+    j = json_pack("{s:s}", "b64", b64);
+    free(b64);
+    return j;
+}
+
+/* The text of a stored header value, owned by the caller; NULL on a damaged value or ENOMEM. */
+static char *header_text(json_t *j)
+{
+    if (json_is_string(j))
+        return strdup(json_string_value(j));
+    const char *b64 = json_string_value(json_object_get(j, "b64"));
+    if (!b64)
+        return NULL;
+    size_t cap = strlen(b64), n;
+    char *out = malloc(cap + 1);
+    if (out && hash_base64_decode(b64, cap, (unsigned char *)out, cap, &n) == 0) {
+        out[n] = '\0';
+        return out;
+    }
+    free(out);
+    return NULL;
+}
+
+static int header_set(json_t *o, const char *name, const char *value)
+{
+    json_t *j = header_json(value);
+    return j && json_object_set_new(o, name, j) == 0 ? 0 : -S3E_ServiceUnavailable;
+}
+
+/* Adds value under name; a repeated x-amz-meta header is joined with ',' as HTTP combines
+ * repeated fields. */
+static int header_add(json_t *o, const char *name, const char *value)
+{
+    json_t *prev = json_object_get(o, name);
+    if (!prev)
+        return header_set(o, name, value);
+    char *old = header_text(prev), *joined = NULL;
+    int rc = old && asprintf(&joined, "%s,%s", old, value) >= 0 ? header_set(o, name, joined)
+                                                               : -S3E_ServiceUnavailable;
+    free(old);
+    free(joined);
+    return rc;
+}
+
 int s3_headers_from_request(struct req *r, char **json)
 {
     json_t *o = json_object();
     if (!o)
         return -S3E_ServiceUnavailable;
     int rc = 0;
-    size_t meta_bytes = 0;
     for (size_t i = 0; i < sizeof stored_headers / sizeof stored_headers[0] && !rc; i++) {
         const char *v = req_header(r, stored_headers[i]);
         if (!v)
@@ -86,19 +142,15 @@ int s3_headers_from_request(struct req *r, char **json)
             lower[j] = (char)tolower((unsigned char)stored_headers[i][j]);
         if (strcmp(lower, "content-encoding") == 0) {
             char *ce = strip_aws_chunked(v);
-            if (!ce) {
-                rc = -S3E_ServiceUnavailable;
-                break;
-            }
-            if (*ce)
-                json_object_set_new(o, lower, json_string(ce));
+            rc = !ce ? -S3E_ServiceUnavailable : *ce ? header_set(o, lower, ce) : 0;
             free(ce);
-            continue;
+        } else {
+            rc = header_set(o, lower, v);
         }
-        json_object_set_new(o, lower, json_string(v));
     }
-    if (!json_object_get(o, "content-type"))
-        json_object_set_new(o, "content-type", json_string("binary/octet-stream"));
+    if (!rc && !json_object_get(o, "content-type"))
+        rc = header_set(o, "content-type", "binary/octet-stream");
+    /* User metadata's size was checked before the body (limits_check_request). */
     for (size_t i = 0; i < r->nheaders && !rc; i++) {
         const char *name = r->headers[i].name;
         if (strncasecmp(name, "x-amz-meta-", 11) != 0)
@@ -110,26 +162,8 @@ int s3_headers_from_request(struct req *r, char **json)
         }
         for (char *p = lower; *p; p++)
             *p = (char)tolower((unsigned char)*p);
-        /* S3 counts the UTF-8 bytes of each user-defined name (without the prefix) and value. */
-        meta_bytes += strlen(lower) - 11 + strlen(r->headers[i].value);
-        json_t *prev = json_object_get(o, lower);
-        if (prev) {
-            /* Repeated x-amz-meta headers are joined with ',' as HTTP combines them. */
-            char *joined = NULL;
-            if (asprintf(&joined, "%s,%s", json_string_value(prev), r->headers[i].value) < 0)
-                rc = -S3E_ServiceUnavailable;
-            else
-                json_object_set_new(o, lower, json_string(joined));
-            free(joined);
-        } else {
-            json_object_set_new(o, lower, json_string(r->headers[i].value));
-        }
+        rc = header_add(o, lower, r->headers[i].value);
         free(lower);
-    }
-    if (!rc && meta_bytes > S3_MAX_USER_META_BYTES) {
-        buf_printf(&r->error_extra, "<Size>%zu</Size><MaxSizeAllowed>%d</MaxSizeAllowed>",
-                   meta_bytes, S3_MAX_USER_META_BYTES);
-        rc = req_error(r, S3E_MetadataTooLarge, NULL);
     }
     if (!rc) {
         *json = json_dumps(o, JSON_COMPACT);
@@ -176,7 +210,9 @@ int s3_headers_to_response(struct req *r, const char *json)
                 out_name = stored_headers[i];
         if (override_for(r, name))
             continue;
-        rc = req_add_header(r, out_name, json_string_value(v));
+        char *text = header_text(v);
+        rc = text ? req_add_header(r, out_name, text) : -EIO;
+        free(text);
         if (rc)
             break;
     }
@@ -293,4 +329,54 @@ int s3_check_object_read(struct req *r, const struct object_meta *m)
     if (acl_allows(m->acl, &r->who, "READ"))
         return 0;
     return req_error(r, S3E_AccessDenied, NULL);
+}
+
+#define TOKEN_VERSION '1'
+
+int s3_token_encode(const char *after, char **tok)
+{
+    size_t n = strlen(after);
+    char *raw = malloc(n + 1);
+    *tok = malloc(hash_base64_len(n + 1) + 1);
+    if (!raw || !*tok) {
+        free(raw);
+        free(*tok);
+        *tok = NULL;
+        return -S3E_ServiceUnavailable;
+    }
+    raw[0] = TOKEN_VERSION;
+    memcpy(raw + 1, after, n);
+    hash_base64_encode(raw, n + 1, *tok);
+    for (char *p = *tok; *p; p++)
+        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+    free(raw);
+    return 0;
+}
+
+int s3_token_decode(struct req *r, const char *param, const char *tok, char **after)
+{
+    size_t n = strlen(tok);
+    char *text = strdup(tok);
+    unsigned char *raw = malloc(S3_MAX_KEY_BYTES + 2);
+    size_t len = 0;
+    int rc = text && raw ? 0 : -S3E_ServiceUnavailable;
+    if (!rc) {
+        for (char *p = text; *p; p++)
+            *p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+        bool ok = hash_base64_decode(text, n, raw, S3_MAX_KEY_BYTES + 1, &len) == 0 &&
+                  len >= 2 && raw[0] == TOKEN_VERSION && !memchr(raw, 0, len);
+        if (!ok) {
+            buf_put_xml_elem(&r->error_extra, "ArgumentName", param);
+            buf_put_xml_elem(&r->error_extra, "ArgumentValue", tok);
+            rc = req_error(r, S3E_InvalidArgument, "The continuation token provided is incorrect");
+        }
+    }
+    if (!rc) {
+        *after = strndup((const char *)raw + 1, len - 1);
+        if (!*after)
+            rc = -S3E_ServiceUnavailable;
+    }
+    free(text);
+    free(raw);
+    return rc;
 }

@@ -77,4 +77,15 @@ int s3_query_count(struct req *r, const char *name, long dflt, long *out)
 int s3_query_encoding(struct req *r, bool *url) __attribute__((warn_unused_result));
 void s3_put_name(struct buf *b, const char *tag, const char *s, bool url);
 
+/*
+ * Continuation tokens (ListObjectsV2, ListBuckets) are opaque to clients but carry nothing
+ * secret: the name or key the next page starts after, behind a version byte, in URL-safe base64
+ * so a client that forgets to encode it in the query still hands it back intact. A token that
+ * does not decode to that shape is refused (InvalidArgument naming `param`, set on r) as S3
+ * refuses a token it did not issue. Both outputs are owned by the caller.
+ */
+int s3_token_encode(const char *after, char **tok) __attribute__((warn_unused_result));
+int s3_token_decode(struct req *r, const char *param, const char *tok, char **after)
+    __attribute__((warn_unused_result));
+
 #endif
