@@ -1221,7 +1221,7 @@ int h_list_parts(struct req *r)
     /* An empty page (max-parts=0) is never truncated: a marker that cannot advance would make
      * a paginating client loop forever. The object and upload listings answer the same. */
     bool truncated = !rc && page > 0 && n > page;
-    if (truncated)
+    if (n > page)
         n = page;
     if (!rc && req_xml_begin(r))
         rc = -ENOMEM;
