@@ -105,6 +105,7 @@ struct req {
 
     /* async commit */
     store_apply_fn commit_apply; /* runs on the writer thread with arg = r */
+    int (*offload_work)(struct req *r);
     int (*then)(struct req *r);
     int commit_rc;
     int phase;                /* server.c's state machine */
@@ -145,6 +146,12 @@ int req_errorf(struct req *r, int e, const char *fmt, ...) __attribute__((format
  * builds the response like a handler does (0 or -S3E_x). Returns REQ_ASYNC (return it from the
  * handler) or a negative S3 error when the work item could not be queued. */
 int req_commit(struct req *r, store_apply_fn apply, int (*then)(struct req *r));
+
+/* Runs work(r) on a worker thread (long blocking work: copying or fsyncing gigabytes) while the
+ * connection is suspended, then `then` on an MHD thread with r->commit_rc = work's result, like
+ * req_commit. work may touch r freely (nothing else does meanwhile) but must not call MHD or
+ * req_commit; `then` may. Returns REQ_ASYNC. */
+int req_offload(struct req *r, int (*work)(struct req *r), int (*then)(struct req *r));
 
 /* Server configuration a handler may need. */
 const char *req_default_region(const struct req *r);

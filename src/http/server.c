@@ -37,6 +37,7 @@
 #include "s3/errors.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "util/workpool.h"
 
 enum { PH_NEW, PH_BODY, PH_ASYNC, PH_DONE };
 
@@ -45,8 +46,9 @@ struct server {
     struct store *st;
     struct MHD_Daemon *d;
     unsigned port;
-    _Atomic int suspended; /* connections waiting for a commit */
+    _Atomic int suspended; /* connections waiting for a commit or an offloaded job */
     _Atomic bool stopping;
+    struct workpool *pool;  /* long blocking work (req_offload) */
 };
 
 void server_config_defaults(struct server_config *cfg)
@@ -253,6 +255,32 @@ int req_commit(struct req *r, store_apply_fn apply, int (*then)(struct req *r))
         /* Not queued (shutting down, or out of memory): answer through the same resumed path
          * so the suspend/resume pairing stays simple. */
         r->commit_rc = rc;
+        r->then = then_queue_failed;
+        MHD_resume_connection(r->conn);
+    }
+    return REQ_ASYNC;
+}
+
+static void offload_job(void *arg)
+{
+    struct req *r = arg;
+    r->commit_rc = r->offload_work(r);
+    MHD_resume_connection(r->conn);
+}
+
+int req_offload(struct req *r, int (*work)(struct req *r), int (*then)(struct req *r))
+{
+    r->srv->suspended++;
+    if (r->srv->stopping) {
+        r->srv->suspended--;
+        return -S3E_ServiceUnavailable;
+    }
+    r->offload_work = work;
+    r->then = then;
+    r->phase = PH_ASYNC;
+    MHD_suspend_connection(r->conn);
+    if (workpool_submit(r->srv->pool, offload_job, r)) {
+        r->commit_rc = -ENOMEM;
         r->then = then_queue_failed;
         MHD_resume_connection(r->conn);
     }
@@ -547,6 +575,18 @@ static int begin(struct req *r)
     return route_prepare(r);
 }
 
+static int dispatch_after_body_now(struct req *r)
+{
+    int rc = route_finish_body(r);
+    return rc < 0 ? rc : route_dispatch(r);
+}
+
+/* After an offloaded route_finish_body: its result is in commit_rc. */
+static int dispatch_after_body(struct req *r)
+{
+    return r->commit_rc < 0 ? r->commit_rc : route_dispatch(r);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -587,10 +627,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         if (r->body.err)
             return respond(r, r->body.err);
-        rc = route_finish_body(r);
-        if (rc < 0)
-            return respond(r, rc);
-        rc = route_dispatch(r);
+        /* A body in a blob is fsynced before anything names it; for a large one that takes
+         * long enough to stall this thread's other connections, so it happens on a worker. */
+        rc = r->body.in_blob ? req_offload(r, route_finish_body, dispatch_after_body)
+                             : dispatch_after_body_now(r);
         if (rc == REQ_ASYNC)
             return MHD_YES;
         return respond(r, rc);
@@ -624,6 +664,11 @@ int server_start(const struct server_config *cfg, struct store *st, struct serve
         return -ENOMEM;
     srv->cfg = *cfg;
     srv->st = st;
+    /* Few workers: they do disk-bound copies and fsyncs, which more threads would not speed. */
+    if (workpool_start(4, &srv->pool)) {
+        free(srv);
+        return -ENOMEM;
+    }
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -647,6 +692,7 @@ int server_start(const struct server_config *cfg, struct store *st, struct serve
         in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         sl = sizeof *in4;
     } else {
+        workpool_stop(srv->pool);
         free(srv);
         return -EINVAL;
     }
@@ -661,6 +707,7 @@ int server_start(const struct server_config *cfg, struct store *st, struct serve
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!srv->d) {
+        workpool_stop(srv->pool);
         free(srv);
         return -EADDRINUSE;
     }
@@ -682,5 +729,6 @@ void server_stop(struct server *srv)
     while (srv->suspended > 0)
         usleep(1000);
     MHD_stop_daemon(srv->d);
+    workpool_stop(srv->pool);
     free(srv);
 }

@@ -565,10 +565,13 @@ static int copy_to_part(struct req *r, struct part_state *s, const struct object
     hash_stream_free(&k.md5);
     if (k.with_ck)
         cksum_free(&k.ck);
+    /* A source blob unlinked under us (the source was overwritten): the caller starts over. */
+    if (rc == -ENOENT)
+        return -EAGAIN;
     return rc ? s3err_from_errno(rc) : 0;
 }
 
-int h_upload_part_copy(struct req *r)
+static int part_copy_once(struct req *r)
 {
     struct part_state *s;
     struct upload u;
@@ -600,7 +603,34 @@ int h_upload_part_copy(struct req *r)
     if (rc)
         return rc;
     s->p.mtime_ms = store_now_ms();
+    return 0;
+}
+
+/* On a worker thread (req_offload): the copy reads and writes up to 5 GiB, and starts over when
+ * its source is replaced meanwhile, as CopyObject does. */
+#define PART_COPY_ATTEMPTS 5
+
+static int part_copy_work(struct req *r)
+{
+    int rc = -EAGAIN;
+    for (int attempt = 0; attempt < PART_COPY_ATTEMPTS && rc == -EAGAIN; attempt++) {
+        if (attempt)
+            req_reset_response(r);
+        rc = part_copy_once(r);
+    }
+    return rc == -EAGAIN ? -S3E_SlowDown : rc;
+}
+
+static int part_copy_commit(struct req *r)
+{
+    if (r->commit_rc)
+        return r->commit_rc;
     return req_commit(r, part_apply, part_then);
+}
+
+int h_upload_part_copy(struct req *r)
+{
+    return req_offload(r, part_copy_work, part_copy_commit);
 }
 
 /* ---- CompleteMultipartUpload ------------------------------------------------------------------ */

@@ -1006,11 +1006,31 @@ static int copy_once(struct req *r)
         goto out;
     s->put.if_match = req_header(r, "If-Match");
     s->put.if_none_match = req_header(r, "If-None-Match");
-    rc = req_commit(r, put_apply, copy_then);
 out:
     store_object_free(&src);
     store_bucket_free(&sb);
     return rc;
+}
+
+/* On a worker thread (req_offload): a copy reads and writes up to 5 GiB. Like GET, a copy
+ * whose source is replaced while it reads starts over (see GET_ATTEMPTS). */
+static int copy_work(struct req *r)
+{
+    int rc = -EAGAIN;
+    for (int attempt = 0; attempt < GET_ATTEMPTS && rc == -EAGAIN; attempt++) {
+        if (attempt)
+            req_reset_response(r);
+        rc = copy_once(r);
+    }
+    return rc == -EAGAIN ? -S3E_SlowDown : rc;
+}
+
+/* Back on an MHD thread: commit what copy_work prepared. */
+static int copy_commit(struct req *r)
+{
+    if (r->commit_rc)
+        return r->commit_rc;
+    return req_commit(r, put_apply, copy_then);
 }
 
 int h_copy_object(struct req *r)
@@ -1020,12 +1040,5 @@ int h_copy_object(struct req *r)
         return rc;
     if (req_header(r, "x-amz-tagging-directive"))
         return req_error(r, S3E_NotImplemented, "Object tagging is not implemented yet");
-    /* Like GET, a copy whose source is replaced while it reads starts over (see GET_ATTEMPTS). */
-    rc = -EAGAIN;
-    for (int attempt = 0; attempt < GET_ATTEMPTS && rc == -EAGAIN; attempt++) {
-        if (attempt)
-            req_reset_response(r);
-        rc = copy_once(r);
-    }
-    return rc == -EAGAIN ? -S3E_SlowDown : rc;
+    return req_offload(r, copy_work, copy_commit);
 }
