@@ -157,6 +157,4 @@ int req_offload(struct req *r, int (*work)(struct req *r), int (*then)(struct re
 const char *req_default_region(const struct req *r);
 bool req_region_served(const struct req *r, const char *region);
 
-/* x-amz-* and Content-* request headers copied into an object's stored headers JSON. */
-
 #endif

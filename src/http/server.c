@@ -236,29 +236,42 @@ static int then_queue_failed(struct req *r)
     return s3err_from_errno(r->commit_rc);
 }
 
-int req_commit(struct req *r, store_apply_fn apply, int (*then)(struct req *r))
+/* Counts and suspends the connection for a job (a commit, an offloaded piece of work) that will
+ * resume it; `then` runs after the resume. Count first, then look: server_stop sets `stopping`
+ * and then waits for the count, so a request either sees `stopping` here or is counted before
+ * the wait begins. Suspending happens before the job is queued: it may finish and resume before
+ * the queueing call even returns. */
+static int suspend_for(struct req *r, int (*then)(struct req *r))
 {
-    /* Count first, then look: server_stop sets `stopping` and then waits for the count, so a
-     * request either sees `stopping` here or is counted before the wait begins. */
     r->srv->suspended++;
     if (r->srv->stopping) {
         r->srv->suspended--;
         return -S3E_ServiceUnavailable;
     }
-    r->commit_apply = apply;
     r->then = then;
     r->phase = PH_ASYNC;
-    /* Suspend first: the writer may finish and resume before store_submit even returns. */
     MHD_suspend_connection(r->conn);
-    int rc = store_submit(r->st, commit_apply, commit_done, r);
-    if (rc) {
-        /* Not queued (shutting down, or out of memory): answer through the same resumed path
-         * so the suspend/resume pairing stays simple. */
-        r->commit_rc = rc;
-        r->then = then_queue_failed;
-        MHD_resume_connection(r->conn);
-    }
+    return 0;
+}
+
+/* The job was not queued (shutting down, out of memory): answer through the same resumed path
+ * so suspend and resume stay paired. */
+static int queue_failed(struct req *r, int rc)
+{
+    r->commit_rc = rc;
+    r->then = then_queue_failed;
+    MHD_resume_connection(r->conn);
     return REQ_ASYNC;
+}
+
+int req_commit(struct req *r, store_apply_fn apply, int (*then)(struct req *r))
+{
+    int rc = suspend_for(r, then);
+    if (rc)
+        return rc;
+    r->commit_apply = apply;
+    rc = store_submit(r->st, commit_apply, commit_done, r);
+    return rc ? queue_failed(r, rc) : REQ_ASYNC;
 }
 
 static void offload_job(void *arg)
@@ -270,21 +283,12 @@ static void offload_job(void *arg)
 
 int req_offload(struct req *r, int (*work)(struct req *r), int (*then)(struct req *r))
 {
-    r->srv->suspended++;
-    if (r->srv->stopping) {
-        r->srv->suspended--;
-        return -S3E_ServiceUnavailable;
-    }
+    int rc = suspend_for(r, then);
+    if (rc)
+        return rc;
     r->offload_work = work;
-    r->then = then;
-    r->phase = PH_ASYNC;
-    MHD_suspend_connection(r->conn);
-    if (workpool_submit(r->srv->pool, offload_job, r)) {
-        r->commit_rc = -ENOMEM;
-        r->then = then_queue_failed;
-        MHD_resume_connection(r->conn);
-    }
-    return REQ_ASYNC;
+    rc = workpool_submit(r->srv->pool, offload_job, r);
+    return rc ? queue_failed(r, rc) : REQ_ASYNC;
 }
 
 /* ---- the response ---------------------------------------------------------------------------- */

@@ -14,7 +14,6 @@
 #include "s3/errors.h"
 #include "s3/handlers.h"
 #include "s3/s3util.h"
-#include "util/hash.h"
 
 
 /* ---- ListBuckets ----------------------------------------------------------------------------- */

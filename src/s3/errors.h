@@ -36,7 +36,6 @@
     X(InvalidObjectState, 403, "The operation is not valid for the current state of the object.") \
     X(InvalidPart, 400, "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.") \
     X(InvalidPartOrder, 400, "The list of parts was not in ascending order. Parts must be ordered by part number.") \
-    X(InvalidPartNumber, 416, "The requested partnumber is not satisfiable")                     \
     X(InvalidRange, 416, "The requested range is not satisfiable")                               \
     X(InvalidRequest, 400, "Invalid Request")                                                    \
     X(InvalidStorageClass, 400, "The storage class you specified is not valid")                  \
