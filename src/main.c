@@ -1,9 +1,10 @@
 /*
  * main.c — the s3trail command line:
  *   s3trail serve [--listen HOST:PORT] [--data DIR] [--regions R1,R2] [--domain D]
- *                 [--threads N] [--idle-timeout S]
+ *                 [--threads N] [--idle-timeout S] [--retention-days DAYS]
  *   s3trail admin [--data DIR] account create [--id ID] [--canonical-id ID] [--name N] [--email E]
  *   s3trail admin [--data DIR] key create --account ID [--access-key AK] [--secret SK]
+ *   s3trail admin [--data DIR] events dump [--after SEQ]   the event journal, a record per line
  *   s3trail ops --markdown        the supported-operations table (README)
  *   s3trail version
  */
@@ -21,6 +22,7 @@
 #include "http/server.h"
 #include "s3/optable.h"
 #include "store/store.h"
+#include "trail/ctapi.h"
 #include "util/buf.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -32,10 +34,12 @@ static void usage(void)
     fprintf(stderr,
             "usage: s3trail serve [--listen HOST:PORT] [--data DIR] [--regions R1,R2]\n"
             "                     [--domain DOMAIN] [--threads N] [--idle-timeout SECONDS]\n"
+            "                     [--retention-days DAYS]\n"
             "       s3trail admin [--data DIR] account create [--id ID] [--canonical-id ID]\n"
             "                     [--name NAME] [--email EMAIL]\n"
             "       s3trail admin [--data DIR] key create --account ID [--access-key AK]\n"
             "                     [--secret SK]\n"
+            "       s3trail admin [--data DIR] events dump [--after SEQ]\n"
             "       s3trail ops --markdown\n"
             "       s3trail version\n");
 }
@@ -217,6 +221,20 @@ static int ensure_default_account(struct store *st, const char *dir, struct acco
 
 /* ---- serve ------------------------------------------------------------------------------- */
 
+static int prune_apply(struct store_txn *t, void *arg)
+{
+    int rc = store_txn_event_prune(t, *(int64_t *)arg);
+    return rc < 0 ? rc : 0;
+}
+
+/* Management events leave event history after the retention (90 days by default, as AWS). */
+static void prune_history(struct store *st, int days)
+{
+    int64_t before = store_now_ms() - (int64_t)days * 86400 * 1000;
+    if (store_submit_wait(st, prune_apply, &before))
+        log_warn("event history pruning failed; it is retried in an hour");
+}
+
 static int parse_listen(const char *s, struct server_config *cfg)
 {
     const char *colon = strrchr(s, ':');
@@ -244,6 +262,7 @@ static int cmd_serve(int argc, char **argv)
     struct server_config cfg;
     server_config_defaults(&cfg);
     const char *dir = "./data";
+    int retention_days = 90;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
@@ -265,6 +284,12 @@ static int cmd_serve(int argc, char **argv)
             cfg.threads = (unsigned)atoi(v);
         } else if (strcmp(a, "--idle-timeout") == 0) {
             cfg.idle_timeout_s = (unsigned)atoi(v);
+        } else if (strcmp(a, "--retention-days") == 0) {
+            retention_days = atoi(v);
+            if (retention_days < 1) {
+                fprintf(stderr, "s3trail: --retention-days wants a positive number of days\n");
+                return 2;
+            }
         } else {
             usage();
             return 2;
@@ -306,6 +331,8 @@ static int cmd_serve(int argc, char **argv)
         store_close(st);
         return 1;
     }
+    /* Set before any request thread exists; read-only afterwards. */
+    ct_retention_ms = (int64_t)retention_days * 86400 * 1000;
     struct server *srv;
     rc = server_start(&cfg, st, &srv);
     if (rc) {
@@ -332,8 +359,15 @@ static int cmd_serve(int argc, char **argv)
            ak, sk, region, host, server_port(srv));
     fflush(stdout);
 
+    /* The main thread keeps event history to its retention while it waits for a signal. */
     int sig;
-    sigwait(&set, &sig);
+    for (;;) {
+        prune_history(st, retention_days);
+        struct timespec hour = {.tv_sec = 3600};
+        sig = sigtimedwait(&set, NULL, &hour);
+        if (sig > 0)
+            break;
+    }
     log_info("signal %d: stopping", sig);
     server_stop(srv);
     store_close(st);
@@ -415,6 +449,21 @@ static int cmd_admin(int argc, char **argv)
             buf_puts(&b, "}");
             puts(b.data);
             buf_free(&b);
+        }
+    } else if (strcmp(what, "events") == 0 && strcmp(verb, "dump") == 0) {
+        /* The event journal, one record per line, in commit order. */
+        const char *after_s = opt(argc, argv, "--after");
+        int64_t after = after_s ? strtoll(after_s, NULL, 10) : 0;
+        for (;;) {
+            struct event_row *v = NULL;
+            size_t n = 0;
+            rc = store_event_scan(st, after, 1000, &v, &n);
+            if (rc || n == 0)
+                break;
+            for (size_t i = 0; i < n; i++)
+                puts(v[i].record);
+            after = v[n - 1].seq;
+            store_event_rows_free(v, n);
         }
     } else {
         usage();

@@ -198,6 +198,9 @@ static int sigv4_payload(struct req *r, const struct sigv4_params *p, const char
     return 0;
 }
 
+static int sigv4_verify_request(struct req *r, struct sigv4_params *p, const struct access_key *kp,
+                                const struct account *ap, const char *hash);
+
 static int sigv4(struct req *r, struct sigv4_params *p)
 {
     struct access_key k;
@@ -215,11 +218,12 @@ static int sigv4(struct req *r, struct sigv4_params *p)
         if (rc)
             return req_error(r, -rc, NULL);
     }
-    if (strcmp(p->service, "s3") != 0)
+    const char *service = r->protocol == PROTO_JSON ? "cloudtrail" : "s3";
+    if (strcmp(p->service, service) != 0)
         return req_errorf(r, S3E_AuthorizationHeaderMalformed,
                           "The authorization header is malformed; incorrect service \"%s\". "
-                          "This endpoint belongs to \"s3\".",
-                          p->service);
+                          "This endpoint belongs to \"%s\".",
+                          p->service, service);
     rc = load_key(r, p->access_key, &k, &a);
     if (rc)
         return rc;
@@ -250,10 +254,33 @@ static int sigv4(struct req *r, struct sigv4_params *p)
             hash = "UNSIGNED-PAYLOAD";
     } else {
         hash = req_header(r, "x-amz-content-sha256");
+        if (!hash && r->protocol == PROTO_JSON) {
+            /* Services other than S3 sign the body's hash without sending it: the signature
+             * can only be checked once the (small, buffered) body is in. The principal is
+             * provisional until then; authn_finish_body() decides. */
+            r->sig_deferred = true;
+            r->sig_params = *p;
+            fill_principal(r, &k, &a, 4, "AuthHeader");
+            snprintf(r->sig_region, sizeof r->sig_region, "%s", p->region);
+            return 0;
+        }
         if (!hash)
             return req_error(r, S3E_InvalidRequest,
                              "Missing required header for this request: x-amz-content-sha256");
     }
+    return sigv4_verify_request(r, p, &k, &a, hash);
+}
+
+/* Checks the signature over the request as it stands (hash: the payload hash it signed). */
+static int sigv4_verify_request(struct req *r, struct sigv4_params *p, const struct access_key *kp,
+                                const struct account *ap, const char *hash)
+{
+    struct access_key k = *kp;
+    struct account a = *ap;
+    struct sigv4_input in = {.method = r->method, .raw_path = r->raw_path,
+                             .raw_query = r->raw_query, .headers = r->headers,
+                             .n_headers = r->nheaders};
+    int rc;
     struct buf creq = BUF_INIT, sts = BUF_INIT;
     unsigned char key[32];
     rc = sigv4_verify(&in, p, k.secret, hash, key, &creq, &sts);
@@ -346,6 +373,23 @@ static int sigv2(struct req *r, const struct sigv2_params *p)
 out:
     buf_free(&res);
     buf_free(&sts);
+    return rc;
+}
+
+int authn_finish_body(struct req *r)
+{
+    if (!r->sig_deferred)
+        return 0;
+    r->sig_deferred = false;
+    struct access_key k;
+    struct account a;
+    int rc = load_key(r, r->sig_params.access_key, &k, &a);
+    char hash[65];
+    hash_sha256_hex(r->body.mem.data ? r->body.mem.data : "", r->body.mem.len, hash);
+    if (!rc)
+        rc = sigv4_verify_request(r, &r->sig_params, &k, &a, hash);
+    if (rc)
+        r->audited = false; /* an authentication failure: not recorded, as in AWS */
     return rc;
 }
 

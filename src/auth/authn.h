@@ -16,5 +16,8 @@ struct req;
 #define AUTHN_MAX_SKEW_S (15 * 60)
 
 int authn_request(struct req *r) __attribute__((warn_unused_result));
+/* For requests whose signature covers a body hash they do not send (SigV4 for the JSON APIs):
+ * verifies it once the body is in. 0 when nothing was deferred. */
+int authn_finish_body(struct req *r) __attribute__((warn_unused_result));
 
 #endif

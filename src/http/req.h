@@ -11,9 +11,10 @@
  * MHD's connection memory, valid for the request's life.
  *
  * Handlers (s3/handlers.h) read the request through the accessors below and answer by filling the
- * response part: req_set_status / req_add_header / the body buffer / a file body. Mutating
- * handlers hand a work item to the store's writer with req_commit(); the connection is suspended
- * until the batch is durable and r->then builds the response.
+ * response part: req_set_status / req_add_header / the body buffer / a file body. Every request
+ * that reached an operation after authentication (`audited`) commits its CloudTrail record
+ * before its response is sent. Mutating handlers hand a work item to the store's writer with
+ * req_commit(); long blocking work goes to a worker with req_offload().
  */
 #ifndef S3TRAIL_REQ_H
 #define S3TRAIL_REQ_H
@@ -24,15 +25,22 @@
 
 #include "http/body.h"
 #include "auth/principal.h"
+#include "auth/sigv4.h"
 #include "s3/optable.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/uri.h"
 
 #define REQ_ASYNC 1
+#define REQ_FINAL 2 /* internal to server.c: the response is finalized and recorded */
 
 struct server;
 struct MHD_Connection;
+
+enum req_protocol {
+    PROTO_S3,   /* REST XML: errors are <Error> documents */
+    PROTO_JSON, /* JSON 1.1 (CloudTrail): errors are {"__type":...,"message":...} */
+};
 
 struct resp_header {
     char *name;  /* owned */
@@ -82,6 +90,8 @@ struct req {
     char region[32];    /* the bucket's region, else the endpoint's default */
     struct principal who;
     char sig_region[64];     /* the region a SigV4 signature was scoped to, "" otherwise */
+    bool sig_deferred;       /* the signature is checked when the body is in (authn.h) */
+    struct sigv4_params sig_params;
     const char *tls_cipher;  /* NULL without TLS */
     const char *tls_version;
 
@@ -91,6 +101,12 @@ struct req {
     uint64_t bytes_out; /* body bytes sent */
 
     /* response */
+    enum req_protocol protocol; /* how errors are written: S3 XML, or a JSON 1.1 API's */
+    bool audited;             /* the request reached an operation after authentication: it gets
+                                 a CloudTrail record (authentication failures get none, as in
+                                 AWS) */
+    char api_error[96];       /* a JSON API's error code ("TrailNotFoundException"), set with
+                                 req_api_error(); takes precedence over `error` */
     int status;
     int error;                /* S3 error (positive enum s3_error) when the answer is an error */
     char *error_message;      /* owned override of the table's message, or NULL */
@@ -105,6 +121,8 @@ struct req {
 
     /* async commit */
     store_apply_fn commit_apply; /* runs on the writer thread with arg = r */
+    int (*commit_then)(struct req *r); /* req_commit's continuation, also on the writer thread */
+    int batch_rc;                /* whether the writer's batch became durable */
     int (*offload_work)(struct req *r);
     int (*then)(struct req *r);
     int commit_rc;
@@ -141,10 +159,19 @@ int req_add_mem_piece(struct req *r, const unsigned char *mem, uint64_t len);
 int req_error(struct req *r, int e, const char *msg);
 int req_errorf(struct req *r, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Hands apply (called with arg = r) to the store's writer; the connection is suspended until the batch is durable,
- * then `then` runs on an MHD thread with r->commit_rc = apply's result (or the commit error) and
- * builds the response like a handler does (0 or -S3E_x). Returns REQ_ASYNC (return it from the
- * handler) or a negative S3 error when the work item could not be queued. */
+/* An error of a JSON 1.1 API (CloudTrail): HTTP status, the exception name as the API models it
+ * and a message. Returns a negative value to hand back from the handler. */
+int req_api_error(struct req *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Hands apply (called with arg = r) to the store's writer; the connection is suspended until the
+ * batch is durable. On the writer thread, inside the same transaction: apply runs under its own
+ * savepoint (a nonzero result rolls back its changes only), then `then` runs with
+ * r->commit_rc = apply's result and builds the response like a handler does (0 or -S3E_x; it
+ * must not call MHD, req_commit or req_offload), then the request's CloudTrail record is
+ * appended — so the change and its record commit together, and the response goes out only once
+ * both are durable. Returns REQ_ASYNC (return it from the handler) or a negative S3 error when
+ * the work item could not be queued. */
 int req_commit(struct req *r, store_apply_fn apply, int (*then)(struct req *r));
 
 /* Runs work(r) on a worker thread (long blocking work: copying or fsyncing gigabytes) while the

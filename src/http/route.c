@@ -6,12 +6,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/authn.h"
 #include "auth/authz.h"
 #include "http/req.h"
 #include "http/server.h"
 #include "s3/errors.h"
 #include "s3/limits.h"
 #include "s3/s3util.h"
+#include "trail/ctapi.h"
 
 /* Splits the raw target into path and query, keeping both exactly as sent (SigV4 signs them). */
 static int split_target(struct req *r)
@@ -166,6 +168,17 @@ int route_request(struct req *r)
         return req_error(r, S3E_InvalidURI, NULL);
     r->host = req_header(r, "Host");
 
+    /* The JSON 1.1 APIs on the same port are told apart by X-Amz-Target. */
+    const char *target = req_header(r, "X-Amz-Target");
+    if (target && strcmp(r->method, "POST") == 0) {
+        r->protocol = PROTO_JSON;
+        snprintf(r->region, sizeof r->region, "%s", req_default_region(r));
+        r->op = ct_route(target);
+        if (!r->op)
+            return req_api_error(r, 400, "UnknownOperationException",
+                                 "The operation %s is not known", target);
+        return 0;
+    }
     int shape;
     const char *path = r->raw_path;
     if (strncmp(path, "/v20180820/", 11) == 0) {
@@ -228,6 +241,14 @@ int route_request(struct req *r)
 int route_prepare(struct req *r)
 {
     const struct s3_op *op = r->op;
+    if (r->protocol == PROTO_JSON) {
+        /* A regional API: the region is the one the client signed for (checked below to be
+         * served). */
+        if (r->sig_region[0])
+            snprintf(r->region, sizeof r->region, "%.31s", r->sig_region);
+        if (!op->handler)
+            return ct_not_implemented(r);
+    }
     if (!op->handler)
         return req_errorf(r, S3E_NotImplemented,
                           "The %s operation is not implemented by this server", op->name);
@@ -280,7 +301,8 @@ int route_prepare(struct req *r)
 
 int route_finish_body(struct req *r)
 {
-    return body_finish(&r->body, r);
+    int rc = body_finish(&r->body, r);
+    return rc ? rc : authn_finish_body(r);
 }
 
 int route_dispatch(struct req *r)

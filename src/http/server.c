@@ -37,6 +37,7 @@
 #include "s3/errors.h"
 #include "util/hash.h"
 #include "util/log.h"
+#include "trail/record.h"
 #include "util/workpool.h"
 
 enum { PH_NEW, PH_BODY, PH_ASYNC, PH_DONE };
@@ -175,6 +176,21 @@ int req_error(struct req *r, int e, const char *msg)
     return -e;
 }
 
+int req_api_error(struct req *r, int status, const char *code, const char *fmt, ...)
+{
+    snprintf(r->api_error, sizeof r->api_error, "%s", code);
+    r->status = status;
+    struct buf b = BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    free(r->error_message);
+    r->error_message = rc ? NULL : buf_detach(&b);
+    buf_free(&b);
+    return -S3E_InvalidRequest; /* any negative value: api_error decides the answer */
+}
+
 int req_errorf(struct req *r, int e, const char *fmt, ...)
 {
     struct buf b = BUF_INIT;
@@ -216,16 +232,30 @@ bool req_region_served(const struct req *r, const char *region)
 
 /* ---- async commit ---------------------------------------------------------------------------- */
 
-static int commit_apply(struct store_txn *t, void *arg)
+static void finalize(struct req *r, int rc);
+static int audit_append(struct store_txn *t, struct req *r);
+
+/*
+ * One work item per request that changes something or must be recorded: the change (apply,
+ * under its own savepoint, so a failed change still leaves its record), the handler's
+ * continuation that shapes the response, and the CloudTrail record of that response — all in
+ * one transaction. A request without a change (a read, an error) runs only the record part.
+ */
+static int commit_item(struct store_txn *t, void *arg)
 {
     struct req *r = arg;
-    return r->commit_apply(t, r);
+    if (r->commit_apply) {
+        r->commit_rc = store_txn_nest(t, r->commit_apply, r);
+        int rc = r->commit_then(r);
+        finalize(r, rc);
+    }
+    return audit_append(t, r);
 }
 
 static void commit_done(void *arg, int rc)
 {
     struct req *r = arg;
-    r->commit_rc = rc;
+    r->batch_rc = rc;
     /* Runs on the writer thread. The connection was suspended before the item was queued, so
      * resuming here is always paired; MHD then calls the access handler (PH_ASYNC). */
     MHD_resume_connection(r->conn);
@@ -233,6 +263,7 @@ static void commit_done(void *arg, int rc)
 
 static int then_queue_failed(struct req *r)
 {
+    r->audited = false; /* nothing could be recorded */
     return s3err_from_errno(r->commit_rc);
 }
 
@@ -264,13 +295,16 @@ static int queue_failed(struct req *r, int rc)
     return REQ_ASYNC;
 }
 
+static int then_recorded(struct req *r);
+
 int req_commit(struct req *r, store_apply_fn apply, int (*then)(struct req *r))
 {
-    int rc = suspend_for(r, then);
+    int rc = suspend_for(r, then_recorded);
     if (rc)
         return rc;
     r->commit_apply = apply;
-    rc = store_submit(r->st, commit_apply, commit_done, r);
+    r->commit_then = then;
+    rc = store_submit(r->st, commit_item, commit_done, r);
     return rc ? queue_failed(r, rc) : REQ_ASYNC;
 }
 
@@ -409,31 +443,73 @@ static struct MHD_Response *build_response(struct req *r)
     return resp;
 }
 
-static enum MHD_Result respond(struct req *r, int rc)
+/* A JSON 1.1 API's error document: {"__type":...,"message":...}. */
+static void write_api_error_body(struct req *r, const char *code)
 {
-    if (rc < 0 && !r->error)
+    struct buf *b = &r->resp_body;
+    buf_reset(b);
+    buf_puts(b, "{\"__type\":");
+    buf_put_json_str(b, code);
+    buf_puts(b, ",\"message\":");
+    buf_put_json_str(b, r->error_message ? r->error_message
+                                         : r->error ? s3err_message(r->error) : "");
+    buf_putc(b, '}');
+}
+
+/*
+ * Decides the response completely — status, headers, body, its length — without touching MHD,
+ * so it can run on the writer thread inside the transaction that records it (the record says
+ * how the request ended and how many bytes went out).
+ */
+static void finalize(struct req *r, int rc)
+{
+    if (rc < 0 && !r->error && !r->api_error[0])
         r->error = -rc;
-    if (r->error) {
+    bool failed = r->error || r->api_error[0];
+    bool head = strcmp(r->method, "HEAD") == 0;
+    if (failed) {
         drop_pieces(r);
         r->head_only = false;
         drop_headers(r); /* headers a failed handler set do not belong on the error */
-        r->status = s3err_status(r->error);
-        /* S3 tells the bucket's region even when it refuses a HeadBucket, so clients can
-         * redirect. */
-        if (r->bkt_loaded && r->op && strcmp(r->op->name, "HeadBucket") == 0)
-            req_add_header(r, "x-amz-bucket-region", r->bkt.region);
-        if (strcmp(r->method, "HEAD") != 0 && r->status != 304) {
-            write_error_body(r);
-            req_add_header(r, "Content-Type", "application/xml");
+        if (r->api_error[0]) {
+            r->status = r->status >= 400 ? r->status : 400;
+        } else {
+            r->status = s3err_status(r->error);
+        }
+        if (r->protocol == PROTO_JSON) {
+            const char *code = r->api_error[0] ? r->api_error : s3err_code(r->error);
+            write_api_error_body(r, code);
+            req_add_header(r, "Content-Type", "application/x-amz-json-1.1");
+            req_add_header(r, "x-amzn-ErrorType", code);
+        } else {
+            /* S3 tells the bucket's region even when it refuses a HeadBucket, so clients can
+             * redirect. */
+            if (r->bkt_loaded && r->op && strcmp(r->op->name, "HeadBucket") == 0)
+                req_add_header(r, "x-amz-bucket-region", r->bkt.region);
+            if (!head && r->status != 304) {
+                write_error_body(r);
+                req_add_header(r, "Content-Type", "application/xml");
+            }
         }
     }
     if (!r->status)
         r->status = 200;
+    if (head || r->status == 304 || r->status == 204)
+        r->bytes_out = 0;
+    else
+        r->bytes_out = r->npieces ? r->resp_len : r->resp_body.len;
+}
+
+/* Hands the finalized response to MHD. */
+static enum MHD_Result queue(struct req *r)
+{
     struct MHD_Response *resp = build_response(r);
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "x-amz-request-id", r->request_id);
     MHD_add_response_header(resp, "x-amz-id-2", r->host_id);
+    if (r->protocol == PROTO_JSON)
+        MHD_add_response_header(resp, "x-amzn-RequestId", r->request_id);
     MHD_add_response_header(resp, "Server", "s3trail");
     /* For HEAD, MHD sends the Content-Length of the (callback) response it would have sent,
      * which is the object's length; no body goes out. */
@@ -448,6 +524,58 @@ static enum MHD_Result respond(struct req *r, int rc)
     enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ok;
+}
+
+/* ---- the audit record ------------------------------------------------------------------------ */
+
+/* Appends the request's CloudTrail record in the running transaction (writer thread). */
+static int audit_append(struct store_txn *t, struct req *r)
+{
+    if (!r->audited)
+        return 0;
+    struct event_row ev;
+    memset(&ev, 0, sizeof ev);
+    int rc = record_build(r, &ev);
+    /* A record no account receives (an anonymous call naming no bucket) goes nowhere: AWS
+     * delivers events to accounts, and there is none to give it to. */
+    if (!rc && ev.account_id[0])
+        rc = store_txn_event_append(t, &ev);
+    free(ev.resources);
+    free(ev.record);
+    return rc;
+}
+
+/* After the writer: the response was finalized and recorded there; if the batch did not become
+ * durable, neither did the record (nor the change), so the client gets an error instead. */
+static int then_recorded(struct req *r)
+{
+    if (r->batch_rc) {
+        req_reset_response(r);
+        r->error = 0;
+        r->api_error[0] = '\0';
+        free(r->error_message);
+        r->error_message = NULL;
+        buf_reset(&r->error_extra);
+        r->audited = false;
+        finalize(r, s3err_from_errno(r->batch_rc));
+    }
+    return REQ_FINAL;
+}
+
+/* The response is decided: record it (suspending until the record is durable), then answer. No
+ * response leaves without its record. */
+static enum MHD_Result finish(struct req *r, int rc)
+{
+    finalize(r, rc);
+    if (!r->audited)
+        return queue(r);
+    if (suspend_for(r, then_recorded))
+        return queue(r); /* shutting down: nothing more can be made durable */
+    r->commit_apply = NULL;
+    int qrc = store_submit(r->st, commit_item, commit_done, r);
+    if (qrc)
+        queue_failed(r, qrc);
+    return MHD_YES;
 }
 
 /* ---- MHD callbacks ----------------------------------------------------------------------------- */
@@ -576,6 +704,9 @@ static int begin(struct req *r)
         if (rc)
             return rc;
     }
+    /* From here on the request has reached an operation as a known (or anonymous) principal:
+     * whatever happens next, it is recorded. */
+    r->audited = true;
     return route_prepare(r);
 }
 
@@ -612,7 +743,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (rc < 0) {
             r->body.err = rc;
             if (r->has_body)
-                return respond(r, rc);
+                return finish(r, rc);
         }
         return MHD_YES;
     case PH_BODY:
@@ -630,20 +761,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_YES;
         }
         if (r->body.err)
-            return respond(r, r->body.err);
+            return finish(r, r->body.err);
         /* A body in a blob is fsynced before anything names it; for a large one that takes
          * long enough to stall this thread's other connections, so it happens on a worker. */
         rc = r->body.in_blob ? req_offload(r, route_finish_body, dispatch_after_body)
                              : dispatch_after_body_now(r);
         if (rc == REQ_ASYNC)
             return MHD_YES;
-        return respond(r, rc);
+        return finish(r, rc);
     case PH_ASYNC:
         r->srv->suspended--;
         rc = r->then(r);
         if (rc == REQ_ASYNC)
             return MHD_YES;
-        return respond(r, rc);
+        if (rc == REQ_FINAL)
+            return queue(r);
+        return finish(r, rc);
     default:
         return MHD_NO;
     }

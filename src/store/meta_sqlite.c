@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 /* ---- schema ------------------------------------------------------------------------------- */
@@ -139,6 +140,59 @@ static const char *const migrations[] = {
     "  PRIMARY KEY(upload_id, number)"
     ") STRICT, WITHOUT ROWID;"
     "CREATE INDEX parts_blob ON parts(blob_id);",
+
+    /* 2: the event journal. `seq` is AUTOINCREMENT so a number is never reused, even after the
+     * newest rows are pruned: a delivery cursor "after seq N" can never skip a row numbered
+     * later.
+     *
+     * Only management rows are ever looked up (event history); data rows are read in seq order
+     * by delivery, through the primary key. So every lookup index is partial (WHERE management =
+     * 1) and a data row, the bulk of S3 traffic, costs one table insert and nothing else. Each
+     * lookup index is (account, region, attribute, seq DESC) so a page is an index range read in
+     * LookupEvents' order, with event_time_ms after seq so a StartTime/EndTime filter is checked
+     * in the index without visiting the table. events_retention serves the retention prune.
+     *
+     * event_resources holds the (type, name) pairs of a management row's resources JSON, for
+     * the ResourceType and ResourceName lookups; '' stands for a missing member, which no lookup
+     * value (1..2000 characters) can match. */
+    "CREATE TABLE events("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  event_id TEXT NOT NULL,"
+    "  event_time_ms INTEGER NOT NULL,"
+    "  account_id TEXT NOT NULL,"
+    "  region TEXT NOT NULL,"
+    "  event_name TEXT NOT NULL,"
+    "  event_source TEXT NOT NULL,"
+    "  read_only INTEGER NOT NULL,"
+    "  management INTEGER NOT NULL,"
+    "  username TEXT NOT NULL,"
+    "  access_key TEXT NOT NULL,"
+    "  resources TEXT NOT NULL,"
+    "  record TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX events_history ON events(account_id, region, management, seq DESC, "
+    "  event_time_ms) WHERE management = 1;"
+    "CREATE INDEX events_event_id ON events(event_id) WHERE management = 1;"
+    "CREATE INDEX events_event_name ON events(account_id, region, event_name, seq DESC, "
+    "  event_time_ms) WHERE management = 1;"
+    "CREATE INDEX events_read_only ON events(account_id, region, read_only, seq DESC, "
+    "  event_time_ms) WHERE management = 1;"
+    "CREATE INDEX events_username ON events(account_id, region, username, seq DESC, "
+    "  event_time_ms) WHERE management = 1;"
+    "CREATE INDEX events_event_source ON events(account_id, region, event_source, seq DESC, "
+    "  event_time_ms) WHERE management = 1;"
+    "CREATE INDEX events_access_key ON events(account_id, region, access_key, seq DESC, "
+    "  event_time_ms) WHERE management = 1;"
+    "CREATE INDEX events_retention ON events(event_time_ms) WHERE management = 1;"
+
+    "CREATE TABLE event_resources("
+    "  seq INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE,"
+    "  type TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  PRIMARY KEY(seq, type, name)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX event_resources_type ON event_resources(type, seq DESC);"
+    "CREATE INDEX event_resources_name ON event_resources(name, seq DESC);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -157,6 +211,27 @@ static const char *const migrations[] = {
 #define ACCOUNT_COLS "id, canonical_id, display_name, email, created_ms"
 #define BUCKET_COLS "id, name, owner_account, region, created_ms, acl"
 #define PART_COLS "number, size, etag, mtime_ms, blob_id, checksum"
+#define EV_REST_COLS                                                                               \
+    "event_id, event_time_ms, account_id, region, event_name, event_source, read_only, "           \
+    "management, username, access_key, resources, record"
+#define EV_COLS "seq, " EV_REST_COLS
+
+/* LookupEvents: the management rows of account ?1 in region ?2 with seq < ?3 and event time in
+ * [?4, ?5], newest first; `cond` compares one attribute with ?6. INDEXED BY pins the plan to the
+ * attribute's index (preparing fails if it cannot be used), so a page is always an index range
+ * read in seq order, never a sort. */
+#define EV_LOOKUP(idx, cond)                                                                       \
+    "SELECT " EV_COLS " FROM events INDEXED BY " idx " WHERE account_id = ?1 AND region = ?2 "     \
+    "AND management = 1 " cond " AND seq < ?3 AND event_time_ms BETWEEN ?4 AND ?5 "                \
+    "ORDER BY seq DESC"
+/* The resource lookups drive from event_resources' (type|name, seq) index (CROSS JOIN fixes the
+ * loop order); a row naming the value twice comes out twice in a row and is skipped by the
+ * reader. */
+#define EV_LOOKUP_RES(idx, col)                                                                    \
+    "SELECT e.seq, " EV_REST_COLS " FROM event_resources AS r INDEXED BY " idx " "                 \
+    "CROSS JOIN events AS e ON e.seq = r.seq WHERE r." col " = ?6 AND r.seq < ?3 "                 \
+    "AND e.account_id = ?1 AND e.region = ?2 AND e.management = 1 "                                \
+    "AND e.event_time_ms BETWEEN ?4 AND ?5 ORDER BY r.seq DESC"
 
 /* Every SQL text the back end runs, prepared once per connection on first use. */
 #define STMTS(X)                                                                                   \
@@ -239,7 +314,24 @@ static const char *const migrations[] = {
                   "blob_id = excluded.blob_id, checksum = excluded.checksum")                      \
     X(S_PART_LIST, "SELECT " PART_COLS " FROM parts WHERE upload_id = ?1 AND number > ?2 "         \
                    "ORDER BY number LIMIT ?3")                                                     \
-    X(S_PART_BLOBS, "SELECT blob_id FROM parts WHERE upload_id = ?1")
+    X(S_PART_BLOBS, "SELECT blob_id FROM parts WHERE upload_id = ?1")                             \
+    X(S_EVENT_INSERT, "INSERT INTO events(" EV_REST_COLS ") "                                      \
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")                 \
+    X(S_EVENT_RES_INSERT, "INSERT OR IGNORE INTO event_resources(seq, type, name) "                \
+                          "VALUES(?1, ?2, ?3)")                                                    \
+    X(S_EVENT_SCAN, "SELECT " EV_COLS " FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")         \
+    X(S_EVENT_PRUNE, "DELETE FROM events WHERE seq IN (SELECT seq FROM events "                    \
+                     "INDEXED BY events_retention WHERE management = 1 AND event_time_ms < ?1 "    \
+                     "ORDER BY event_time_ms LIMIT ?2)")                                                                  \
+    X(S_EV_LOOKUP_ALL, EV_LOOKUP("events_history", ""))                                            \
+    X(S_EV_LOOKUP_EVENT_ID, EV_LOOKUP("events_event_id", "AND event_id = ?6"))                    \
+    X(S_EV_LOOKUP_EVENT_NAME, EV_LOOKUP("events_event_name", "AND event_name = ?6"))              \
+    X(S_EV_LOOKUP_READ_ONLY, EV_LOOKUP("events_read_only", "AND read_only = ?6"))                 \
+    X(S_EV_LOOKUP_USERNAME, EV_LOOKUP("events_username", "AND username = ?6"))                    \
+    X(S_EV_LOOKUP_EVENT_SOURCE, EV_LOOKUP("events_event_source", "AND event_source = ?6"))        \
+    X(S_EV_LOOKUP_ACCESS_KEY, EV_LOOKUP("events_access_key", "AND access_key = ?6"))              \
+    X(S_EV_LOOKUP_RES_TYPE, EV_LOOKUP_RES("event_resources_type", "type"))                        \
+    X(S_EV_LOOKUP_RES_NAME, EV_LOOKUP_RES("event_resources_name", "name"))
 
 enum stmt_id {
 #define X(id, sql) id,
@@ -2156,6 +2248,301 @@ static int msq_upload_list(void *be, int64_t bucket_id, const struct upload_list
     return rc;
 }
 
+/* ---- the event journal -------------------------------------------------------------------- */
+
+/* Binds text that outlives the statement's step (the caller's row): no copy. Every caller steps
+ * and resets the statement (step_done / stmt_done, which clears the bindings) before returning,
+ * so SQLite never holds the pointer beyond the call. A record is a few KB and is appended on every
+ * request, hence worth not copying. */
+static int bind_str_static(sqlite3_stmt *s, int i, const char *v)
+{
+    size_t n = strlen(v);
+    if (n > INT32_MAX)
+        return -E2BIG;
+    return sq_err(sqlite3_bind_text(s, i, v, (int)n, SQLITE_STATIC));
+}
+
+/* A string member of a resources element as (pointer, length); "" when absent or null; -EINVAL
+ * for any other type. */
+static int res_member(json_t *o, const char *name, const char **v, size_t *n)
+{
+    json_t *m = json_object_get(o, name);
+    *v = "";
+    *n = 0;
+    if (!m || json_is_null(m))
+        return 0;
+    if (!json_is_string(m))
+        return -EINVAL;
+    *v = json_string_value(m);
+    *n = json_string_length(m);
+    return 0;
+}
+
+/* Fills event_resources from the row's resources JSON: an array of objects with ResourceType and
+ * ResourceName (strings, either may be absent or null). Anything else is -EINVAL, which rolls
+ * the item back: a row LookupEvents could not filter must not be stored. */
+static int event_resources_insert(struct conn *c, int64_t seq, const char *resources)
+{
+    json_error_t jerr;
+    json_t *arr = json_loads(resources, JSON_DECODE_ANY, &jerr);
+    if (!arr)
+        return -EINVAL;
+    int rc = json_is_array(arr) ? 0 : -EINVAL;
+    sqlite3_stmt *s = NULL;
+    size_t i;
+    json_t *el;
+    json_array_foreach(arr, i, el)
+    {
+        const char *type, *name;
+        size_t tn, nn;
+        if (!json_is_object(el)) {
+            rc = -EINVAL;
+            break;
+        }
+        rc = res_member(el, "ResourceType", &type, &tn);
+        if (!rc)
+            rc = res_member(el, "ResourceName", &name, &nn);
+        if (rc)
+            break;
+        if (tn == 0 && nn == 0)
+            continue;
+        rc = stmt_get(c, S_EVENT_RES_INSERT, &s);
+        if (!rc)
+            rc = bind_i64(s, 1, seq);
+        if (!rc)
+            rc = bind_bytes(s, 2, type, tn);
+        if (!rc)
+            rc = bind_bytes(s, 3, name, nn);
+        if (!rc)
+            rc = step_done(s);
+        else
+            stmt_done(s);
+    }
+    json_decref(arr);
+    return rc;
+}
+
+static int msq_event_append(void *be, struct store_txn *t, struct event_row *e)
+{
+    const char *resources = e->resources ? e->resources : "[]";
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, t, &c);
+    if (!rc)
+        rc = stmt_get(c, S_EVENT_INSERT, &s);
+    if (!rc)
+        rc = BIND_FIELD(s, 1, e->event_id);
+    if (!rc)
+        rc = bind_i64(s, 2, e->event_time_ms);
+    if (!rc)
+        rc = BIND_FIELD(s, 3, e->account_id);
+    if (!rc)
+        rc = BIND_FIELD(s, 4, e->region);
+    if (!rc)
+        rc = BIND_FIELD(s, 5, e->event_name);
+    if (!rc)
+        rc = BIND_FIELD(s, 6, e->event_source);
+    if (!rc)
+        rc = bind_i64(s, 7, e->read_only ? 1 : 0);
+    if (!rc)
+        rc = bind_i64(s, 8, e->management ? 1 : 0);
+    if (!rc)
+        rc = BIND_FIELD(s, 9, e->username);
+    if (!rc)
+        rc = BIND_FIELD(s, 10, e->access_key);
+    if (!rc)
+        rc = bind_str_static(s, 11, resources);
+    if (!rc)
+        rc = bind_str_static(s, 12, e->record);
+    if (rc) {
+        stmt_done(s);
+        return rc;
+    }
+    rc = step_done(s);
+    if (rc)
+        return rc;
+    int64_t seq = sqlite3_last_insert_rowid(c->db);
+    /* Data rows are never looked up by resource, so their JSON is not even parsed. */
+    if (e->management) {
+        rc = event_resources_insert(c, seq, resources);
+        if (rc)
+            return rc; /* the caller's item fails and its savepoint drops the row too */
+    }
+    e->seq = seq;
+    return 0;
+}
+
+static int row_event(sqlite3_stmt *s, struct event_row *e)
+{
+    memset(e, 0, sizeof *e);
+    e->seq = sqlite3_column_int64(s, 0);
+    int rc = COL_FIELD(s, 1, e->event_id);
+    e->event_time_ms = sqlite3_column_int64(s, 2);
+    if (!rc)
+        rc = COL_FIELD(s, 3, e->account_id);
+    if (!rc)
+        rc = COL_FIELD(s, 4, e->region);
+    if (!rc)
+        rc = COL_FIELD(s, 5, e->event_name);
+    if (!rc)
+        rc = COL_FIELD(s, 6, e->event_source);
+    e->read_only = sqlite3_column_int(s, 7) != 0;
+    e->management = sqlite3_column_int(s, 8) != 0;
+    if (!rc)
+        rc = COL_FIELD(s, 9, e->username);
+    if (!rc)
+        rc = COL_FIELD(s, 10, e->access_key);
+    if (!rc)
+        rc = col_dup(s, 11, &e->resources);
+    if (!rc)
+        rc = col_dup(s, 12, &e->record);
+    if (!rc && (!e->resources || !e->record))
+        rc = -EIO; /* NOT NULL columns: only a damaged database says otherwise */
+    return rc;
+}
+
+/* Steps a bound event query, collecting at most max rows (0 = all) into an owned array; a row
+ * with the same seq as the one before it (a resource lookup matching twice) is skipped. Resets
+ * the statement. */
+static int event_rows_collect(sqlite3_stmt *s, size_t max, struct event_row **out, size_t *n)
+{
+    struct event_row *v = NULL;
+    size_t nv = 0, cap = 0;
+    int rc = 0;
+    while (max == 0 || nv < max) {
+        int src = sq_step(s);
+        if (src == SQLITE_DONE)
+            break;
+        if (src != SQLITE_ROW) {
+            rc = sq_err(src) ? sq_err(src) : -EIO;
+            break;
+        }
+        if (nv > 0 && v[nv - 1].seq == sqlite3_column_int64(s, 0))
+            continue;
+        if (nv == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            if (max && nc > max)
+                nc = max;
+            struct event_row *nvp = realloc(v, nc * sizeof *v);
+            if (!nvp) {
+                rc = -ENOMEM;
+                break;
+            }
+            v = nvp;
+            cap = nc;
+        }
+        rc = row_event(s, &v[nv]);
+        nv++; /* even on error, so the free below releases what row_event took */
+        if (rc)
+            break;
+    }
+    stmt_done(s);
+    if (rc) {
+        store_event_rows_free(v, nv);
+        return rc;
+    }
+    *out = v;
+    *n = nv;
+    return 0;
+}
+
+static int msq_event_lookup(void *be, const struct event_query *q, struct event_row **out,
+                            size_t *n)
+{
+    static const struct {
+        const char *key;
+        enum stmt_id id;
+    } attrs[] = {
+        {"EventId", S_EV_LOOKUP_EVENT_ID},
+        {"EventName", S_EV_LOOKUP_EVENT_NAME},
+        {"ReadOnly", S_EV_LOOKUP_READ_ONLY},
+        {"Username", S_EV_LOOKUP_USERNAME},
+        {"ResourceType", S_EV_LOOKUP_RES_TYPE},
+        {"ResourceName", S_EV_LOOKUP_RES_NAME},
+        {"EventSource", S_EV_LOOKUP_EVENT_SOURCE},
+        {"AccessKeyId", S_EV_LOOKUP_ACCESS_KEY},
+    };
+    enum stmt_id id = S_EV_LOOKUP_ALL;
+    if (q->attr_key) {
+        size_t i = 0;
+        while (i < sizeof attrs / sizeof attrs[0] && strcmp(attrs[i].key, q->attr_key) != 0)
+            i++;
+        if (i == sizeof attrs / sizeof attrs[0] || !q->attr_value)
+            return -EINVAL;
+        id = attrs[i].id;
+        /* ReadOnly is stored as 0/1; any value but "true" and "false" matches nothing. */
+        if (id == S_EV_LOOKUP_READ_ONLY && strcmp(q->attr_value, "true") != 0 &&
+            strcmp(q->attr_value, "false") != 0)
+            return 0;
+    }
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, NULL, &c);
+    if (!rc)
+        rc = stmt_get(c, id, &s);
+    if (!rc)
+        rc = bind_str(s, 1, q->account_id);
+    if (!rc)
+        rc = bind_str(s, 2, q->region);
+    if (!rc)
+        rc = bind_i64(s, 3, q->before_seq > 0 ? q->before_seq : INT64_MAX);
+    if (!rc)
+        rc = bind_i64(s, 4, q->start_ms ? q->start_ms : INT64_MIN);
+    if (!rc)
+        rc = bind_i64(s, 5, q->end_ms ? q->end_ms : INT64_MAX);
+    if (!rc && id == S_EV_LOOKUP_READ_ONLY)
+        rc = bind_i64(s, 6, strcmp(q->attr_value, "true") == 0);
+    else if (!rc && id != S_EV_LOOKUP_ALL)
+        rc = bind_str(s, 6, q->attr_value);
+    if (rc) {
+        stmt_done(s);
+        return rc;
+    }
+    /* One statement: one snapshot, no BEGIN needed. */
+    return event_rows_collect(s, q->max, out, n);
+}
+
+static int msq_event_scan(void *be, int64_t after_seq, size_t max, struct event_row **out,
+                          size_t *n)
+{
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, NULL, &c);
+    if (!rc)
+        rc = stmt_get(c, S_EVENT_SCAN, &s);
+    if (!rc)
+        rc = bind_i64(s, 1, after_seq);
+    if (!rc)
+        rc = bind_i64(s, 2, max == 0 || max > INT64_MAX ? -1 : (int64_t)max);
+    if (rc) {
+        stmt_done(s);
+        return rc;
+    }
+    return event_rows_collect(s, max, out, n);
+}
+
+static int msq_event_prune(void *be, struct store_txn *t, int64_t before_ms)
+{
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, t, &c);
+    if (!rc)
+        rc = stmt_get(c, S_EVENT_PRUNE, &s);
+    if (!rc)
+        rc = bind_i64(s, 1, before_ms);
+    if (!rc)
+        rc = bind_i64(s, 2, STORE_EVENT_PRUNE_MAX);
+    if (rc) {
+        stmt_done(s);
+        return rc;
+    }
+    rc = step_done(s);
+    if (rc)
+        return rc;
+    /* Rows of this DELETE only: the event_resources rows its cascade removed are not counted. */
+    return sqlite3_changes(c->db);
+}
+
 const struct meta_backend store__meta_sqlite = {
     .name = "sqlite",
     .open = msq_open,
@@ -2191,4 +2578,8 @@ const struct meta_backend store__meta_sqlite = {
     .upload_list = msq_upload_list,
     .part_put = msq_part_put,
     .part_list = msq_part_list,
+    .event_append = msq_event_append,
+    .event_lookup = msq_event_lookup,
+    .event_scan = msq_event_scan,
+    .event_prune = msq_event_prune,
 };

@@ -425,3 +425,57 @@ int store_upload_list(struct store *st, int64_t bucket_id, const struct upload_l
         return -EINVAL;
     return st->meta->upload_list(st->be, bucket_id, p, out);
 }
+
+/* ---- the event journal --------------------------------------------------------------------- */
+
+void store_event_rows_free(struct event_row *v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].resources);
+        free(v[i].record);
+    }
+    free(v);
+}
+
+int store_txn_event_append(struct store_txn *t, struct event_row *e)
+{
+    if (!t || !e || !e->record || !e->event_id[0] || !e->region[0] || !e->event_name[0] ||
+        !e->event_source[0])
+        return -EINVAL;
+    return t->st->meta->event_append(t->st->be, t, e);
+}
+
+int store_event_lookup(struct store *st, const struct event_query *q, struct event_row **out,
+                       size_t *n)
+{
+    if (out)
+        *out = NULL;
+    if (n)
+        *n = 0;
+    if (!q || !out || !n || !q->account_id || !q->region)
+        return -EINVAL;
+    if (q->attr_key && !q->attr_value)
+        return -EINVAL;
+    return st->meta->event_lookup(st->be, q, out, n);
+}
+
+int store_event_scan(struct store *st, int64_t after_seq, size_t max, struct event_row **out,
+                     size_t *n)
+{
+    if (out)
+        *out = NULL;
+    if (n)
+        *n = 0;
+    if (!out || !n)
+        return -EINVAL;
+    return st->meta->event_scan(st->be, after_seq, max, out, n);
+}
+
+int store_txn_event_prune(struct store_txn *t, int64_t before_ms)
+{
+    if (!t)
+        return -EINVAL;
+    return t->st->meta->event_prune(t->st->be, t, before_ms);
+}

@@ -1,6 +1,6 @@
 /*
  * store — everything s3trail keeps: accounts and keys, buckets and their configurations, objects,
- * multipart uploads and parts (and, next, the CloudTrail event journal). Metadata lives in
+ * multipart uploads and parts, and the CloudTrail event journal. Metadata lives in
  * SQLite (WAL) and object bodies in files under <data>/blobs, behind this one narrow interface;
  * a second back end (PostgreSQL metadata, RADOS bodies) will implement the same calls.
  *
@@ -323,6 +323,71 @@ int store_blob_open(struct store *st, const char *blob_id) WUR;
 /* Unlinks a finished blob that was never committed (a failed request's body). */
 void store_blob_discard(struct store *st, const char *blob_id);
 
+/* ---- the event journal (CloudTrail records) --------------------------------------------------
+ *
+ * Every audited request appends one row in the same transaction as the change it describes (so
+ * a record exists exactly when its change does). Rows are numbered by `seq`, strictly increasing
+ * in commit order: trail delivery reads the journal in seq order from a cursor; LookupEvents
+ * reads management rows newest first. */
+
+struct event_row {
+    int64_t seq;              /* set by store_txn_event_append */
+    char event_id[37];        /* UUID, lower-case */
+    int64_t event_time_ms;
+    char account_id[13];      /* recipientAccountId: whose history and trails get it */
+    char region[32];          /* awsRegion */
+    char event_name[64];
+    char event_source[64];    /* "s3.amazonaws.com", "cloudtrail.amazonaws.com", ... */
+    bool read_only;
+    bool management;          /* management event (event history) or data event */
+    char username[130];       /* LookupEvents Username: IAM user name, "root", session name */
+    char access_key[129];     /* "" when anonymous */
+    char *resources;          /* owned JSON array for LookupEvents:
+                                 [{"ResourceType":"AWS::S3::Bucket","ResourceName":"b"}, ...] */
+    char *record;             /* owned: the CloudTrail record, one JSON object */
+};
+void store_event_rows_free(struct event_row *v, size_t n); /* frees the array too */
+
+/* Appends e (seq is set on success). Required: event_id, region, event_name, event_source
+ * (non-empty) and record; resources NULL is stored as "[]". account_id may be "" (an anonymous
+ * call on no bucket: no account's history or trails get it). A management row's
+ * resources must be a JSON array of objects whose ResourceType / ResourceName are strings (or
+ * absent, or null), else -EINVAL; they feed the ResourceType/ResourceName lookups. A data row's
+ * resources are stored as given, unparsed: data rows are never looked up, so appending one costs
+ * a single table insert. */
+int store_txn_event_append(struct store_txn *t, struct event_row *e) WUR;
+
+/* LookupEvents: management rows of one account and region, newest first. */
+struct event_query {
+    const char *account_id;
+    const char *region;
+    /* At most one lookup attribute (CloudTrail's rule); attr_key NULL for none. Keys: EventId,
+     * EventName, ReadOnly ("true"/"false"), Username, ResourceType, ResourceName, EventSource,
+     * AccessKeyId (exact matches). */
+    const char *attr_key;
+    const char *attr_value;
+    int64_t start_ms;         /* inclusive; 0 = no lower bound */
+    int64_t end_ms;           /* inclusive; 0 = no upper bound */
+    int64_t before_seq;       /* paging cursor: only rows with seq < before_seq; 0 = none */
+    size_t max;               /* 0 = no limit */
+};
+/* *out owned (store_event_rows_free; NULL when n is 0). -EINVAL for an unknown attribute key or
+ * a key without a value. A ReadOnly value other than "true"/"false" matches nothing. One SQL
+ * statement, so one snapshot: a page never mixes two states of the journal. */
+int store_event_lookup(struct store *st, const struct event_query *q, struct event_row **out,
+                       size_t *n) WUR;
+/* Journal order: rows (management and data) with seq > after_seq, ascending, at most max (0 =
+ * no limit). */
+int store_event_scan(struct store *st, int64_t after_seq, size_t max, struct event_row **out,
+                     size_t *n) WUR;
+/* Drops management rows older than before_ms (event-history retention), oldest first, at most
+ * STORE_EVENT_PRUNE_MAX per call: the prune runs inside a writer batch, and deleting a backlog of
+ * millions in one go would hold every request's commit behind it. Call again (a new work item)
+ * while it returns STORE_EVENT_PRUNE_MAX. Returns the count removed (>= 0) or -errno. Data rows
+ * are dropped by delivery (next issue). */
+#define STORE_EVENT_PRUNE_MAX 10000
+int store_txn_event_prune(struct store_txn *t, int64_t before_ms) WUR;
+
 /* ---- the writer ---------------------------------------------------------------------------- */
 
 /* apply runs on the writer thread inside the batch transaction: read through store_txn_* (the
@@ -333,6 +398,11 @@ void store_blob_discard(struct store *st, const char *blob_id);
  * gets that error even though its apply returned 0. */
 typedef int (*store_apply_fn)(struct store_txn *t, void *arg);
 typedef void (*store_done_fn)(void *arg, int rc);
+
+/* Inside an apply: runs fn under a nested savepoint; a nonzero return rolls back fn's changes
+ * only, and the enclosing item goes on (a failed change still commits its audit record). Returns
+ * fn's result, or the savepoint's error. */
+int store_txn_nest(struct store_txn *t, store_apply_fn fn, void *arg) WUR;
 
 /* Queues a work item; returns 0 (done will be called exactly once) or -ENOMEM/-ESHUTDOWN (done is
  * not called). */

@@ -123,6 +123,17 @@ struct meta_backend {
     /* t NULL: parts numbered > after, at most max (0 = all); t set: all parts (after 0, max 0). */
     int (*part_list)(void *be, struct store_txn *t, const char *upload_id, int after, size_t max,
                      struct part **out, size_t *n);
+
+    /* The event journal. append sets e->seq; a management row's resources JSON must be an array
+     * of {ResourceType, ResourceName} objects (-EINVAL otherwise), a data row's is stored as
+     * given. lookup: -EINVAL for an attr_key not among the eight; max 0 = no limit. prune
+     * removes at most STORE_EVENT_PRUNE_MAX rows and returns how many. */
+    int (*event_append)(void *be, struct store_txn *t, struct event_row *e);
+    int (*event_lookup)(void *be, const struct event_query *q, struct event_row **out,
+                        size_t *n);
+    int (*event_scan)(void *be, int64_t after_seq, size_t max, struct event_row **out,
+                      size_t *n);
+    int (*event_prune)(void *be, struct store_txn *t, int64_t before_ms);
 };
 
 extern const struct meta_backend store__meta_sqlite;

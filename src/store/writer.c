@@ -57,6 +57,20 @@ static void txn_clear(struct store_txn *t)
     t->ndrops = t->cap = 0;
 }
 
+int store_txn_nest(struct store_txn *t, store_apply_fn fn, void *arg)
+{
+    const struct meta_backend *m = t->st->meta;
+    size_t ndrops = t->ndrops;
+    int rc = m->item_begin(t->st->be);
+    if (rc)
+        return rc;
+    int frc = fn(t, arg);
+    rc = m->item_end(t->st->be, frc == 0);
+    if (frc || rc)
+        t->ndrops = ndrops; /* rolled back: what it dropped is named again */
+    return frc ? frc : rc;
+}
+
 int store_submit(struct store *st, store_apply_fn apply, store_done_fn done, void *arg)
 {
     if (!st || !apply)

@@ -1,0 +1,26 @@
+/*
+ * record — the CloudTrail record of one request, shaped exactly like AWS's (formats:
+ * ../shared/reference/cloudtrail.md §1–§2; real records: ../shared/reference/aws-samples/).
+ *
+ * record_build() runs once the response is decided: r->status, r->error / r->api_error and
+ * r->error_message, the response headers, r->bytes_in and the response body length are final.
+ * It fills every field of the journal row (event id, time, account, region, name, source,
+ * readOnly, management, username, access key, the LookupEvents resources) and the record JSON.
+ *
+ * The record for S3 (eventSource s3.amazonaws.com) follows S3's conventions (bracketed
+ * userAgent, requestParameters with bucketName/Host/key/every query parameter/XML body as nested
+ * JSON, responseElements for writes, additionalEventData); other sources (the CloudTrail JSON
+ * API) follow theirs (requestParameters = the JSON request, responseElements = the JSON response
+ * for writes, plain userAgent, no additionalEventData).
+ */
+#ifndef S3TRAIL_RECORD_H
+#define S3TRAIL_RECORD_H
+
+#include "store/store.h"
+
+struct req;
+
+/* 0, or -ENOMEM. ev's owned fields are the caller's (store_event_rows_free or free()). */
+int record_build(const struct req *r, struct event_row *ev) __attribute__((warn_unused_result));
+
+#endif
