@@ -193,6 +193,15 @@ static const char *const migrations[] = {
     ") STRICT, WITHOUT ROWID;"
     "CREATE INDEX event_resources_type ON event_resources(type, seq DESC);"
     "CREATE INDEX event_resources_name ON event_resources(name, seq DESC);",
+
+    /* 3: account-level documents (trails and their delivery state, ...), by kind and name. */
+    "CREATE TABLE docs("
+    "  kind TEXT NOT NULL,"
+    "  account_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY(kind, account_id, name)"
+    ") STRICT, WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -273,6 +282,12 @@ static const char *const migrations[] = {
     X(S_CONFIG_SET, "INSERT INTO bucket_configs(bucket_id, name, value) VALUES(?1, ?2, ?3) "       \
                     "ON CONFLICT(bucket_id, name) DO UPDATE SET value = excluded.value")           \
     X(S_CONFIG_DELETE, "DELETE FROM bucket_configs WHERE bucket_id = ?1 AND name = ?2")            \
+    X(S_DOC_GET, "SELECT value FROM docs WHERE kind = ?1 AND account_id = ?2 AND name = ?3")       \
+    X(S_DOC_SET, "INSERT INTO docs(kind, account_id, name, value) VALUES(?1, ?2, ?3, ?4) "         \
+                 "ON CONFLICT(kind, account_id, name) DO UPDATE SET value = excluded.value")      \
+    X(S_DOC_DELETE, "DELETE FROM docs WHERE kind = ?1 AND account_id = ?2 AND name = ?3")          \
+    X(S_DOC_LIST, "SELECT account_id, name, value FROM docs WHERE kind = ?1 "                      \
+                  "AND (?2 IS NULL OR account_id = ?2) ORDER BY account_id, name")                 \
     X(S_OBJECT_GET, "SELECT " OBJ_COLS " FROM objects WHERE bucket_id = ?1 AND key = ?2")          \
     X(S_OBJECT_ID, "SELECT id FROM objects WHERE bucket_id = ?1 AND key = ?2")                     \
     X(S_OBJECT_INSERT, "INSERT INTO objects(bucket_id, key, version_id, size, etag, mtime_ms, "    \
@@ -1313,6 +1328,107 @@ static int msq_config_set(void *be, struct store_txn *t, int64_t bucket_id, cons
     return rc;
 }
 
+/* ---- account documents -------------------------------------------------------------------- */
+
+static int msq_doc_get(void *be, struct store_txn *t, const char *kind, const char *account,
+                       const char *name, char **value)
+{
+    *value = NULL;
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, t, &c);
+    if (!rc)
+        rc = stmt_get(c, S_DOC_GET, &s);
+    if (!rc)
+        rc = bind_str(s, 1, kind);
+    if (!rc)
+        rc = bind_str(s, 2, account);
+    if (!rc)
+        rc = bind_str(s, 3, name);
+    if (!rc)
+        rc = step_row(s);
+    if (!rc) {
+        rc = col_dup(s, 0, value);
+        if (!rc && !*value)
+            rc = -EIO; /* NOT NULL column */
+    }
+    stmt_done(s);
+    return rc;
+}
+
+static int msq_doc_set(void *be, struct store_txn *t, const char *kind, const char *account,
+                       const char *name, const char *value)
+{
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, t, &c);
+    if (!rc)
+        rc = stmt_get(c, value ? S_DOC_SET : S_DOC_DELETE, &s);
+    if (!rc)
+        rc = bind_str(s, 1, kind);
+    if (!rc)
+        rc = bind_str(s, 2, account);
+    if (!rc)
+        rc = bind_str(s, 3, name);
+    if (!rc && value)
+        rc = bind_str(s, 4, value);
+    if (!rc)
+        return step_done(s);
+    stmt_done(s);
+    return rc;
+}
+
+static int msq_doc_list(void *be, const char *kind, const char *account, struct store_doc **out,
+                        size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, NULL, &c);
+    if (!rc)
+        rc = stmt_get(c, S_DOC_LIST, &s);
+    if (!rc)
+        rc = bind_str(s, 1, kind);
+    if (!rc)
+        rc = account ? bind_str(s, 2, account) : (sqlite3_bind_null(s, 2) ? -ENOMEM : 0);
+    size_t cap = 0;
+    while (!rc) {
+        rc = step_row(s);
+        if (rc == -ENOENT) {
+            rc = 0;
+            break;
+        }
+        if (rc)
+            break;
+        if (*n == cap) {
+            size_t nc = cap ? 2 * cap : 8;
+            struct store_doc *v = realloc(*out, nc * sizeof *v);
+            if (!v) {
+                rc = -ENOMEM;
+                break;
+            }
+            *out = v;
+            cap = nc;
+        }
+        struct store_doc *d = &(*out)[*n];
+        memset(d, 0, sizeof *d);
+        rc = COL_FIELD(s, 0, d->account_id);
+        if (!rc)
+            rc = col_dup(s, 1, &d->name);
+        if (!rc)
+            rc = col_dup(s, 2, &d->value);
+        (*n)++;
+    }
+    stmt_done(s);
+    if (rc) {
+        store_docs_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
 /* ---- objects ------------------------------------------------------------------------------ */
 
 static int row_object(sqlite3_stmt *s, struct object_meta *m)
@@ -2278,32 +2394,49 @@ static int res_member(json_t *o, const char *name, const char **v, size_t *n)
     return 0;
 }
 
-/* Fills event_resources from the row's resources JSON: an array of objects with ResourceType and
- * ResourceName (strings, either may be absent or null). Anything else is -EINVAL, which rolls
- * the item back: a row LookupEvents could not filter must not be stored. */
-static int event_resources_insert(struct conn *c, int64_t seq, const char *resources)
+/* Parses a management row's resources JSON: an array of objects whose ResourceType and
+ * ResourceName are strings (either may be absent or null). Anything else is -EINVAL: a row
+ * LookupEvents could not filter by resource must not be stored. *out is a new reference. */
+static int event_resources_parse(const char *resources, json_t **out)
 {
-    json_error_t jerr;
-    json_t *arr = json_loads(resources, JSON_DECODE_ANY, &jerr);
-    if (!arr)
-        return -EINVAL;
-    int rc = json_is_array(arr) ? 0 : -EINVAL;
-    sqlite3_stmt *s = NULL;
+    json_t *arr = json_loads(resources, JSON_DECODE_ANY, NULL);
+    int rc = arr && json_is_array(arr) ? 0 : -EINVAL;
+    size_t i;
+    json_t *el;
+    json_array_foreach(arr, i, el)
+    {
+        const char *v;
+        size_t n;
+        if (rc)
+            break;
+        if (!json_is_object(el))
+            rc = -EINVAL;
+        if (!rc)
+            rc = res_member(el, "ResourceType", &v, &n);
+        if (!rc)
+            rc = res_member(el, "ResourceName", &v, &n);
+    }
+    if (rc) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = arr;
+    return 0;
+}
+
+/* One event_resources row per distinct (type, name) pair of the parsed resources. */
+static int event_resources_insert(struct conn *c, int64_t seq, json_t *arr)
+{
+    int rc = 0;
     size_t i;
     json_t *el;
     json_array_foreach(arr, i, el)
     {
         const char *type, *name;
         size_t tn, nn;
-        if (!json_is_object(el)) {
-            rc = -EINVAL;
-            break;
-        }
-        rc = res_member(el, "ResourceType", &type, &tn);
-        if (!rc)
-            rc = res_member(el, "ResourceName", &name, &nn);
-        if (rc)
-            break;
+        sqlite3_stmt *s = NULL;
+        (void)res_member(el, "ResourceType", &type, &tn); /* checked by the parse */
+        (void)res_member(el, "ResourceName", &name, &nn);
         if (tn == 0 && nn == 0)
             continue;
         rc = stmt_get(c, S_EVENT_RES_INSERT, &s);
@@ -2313,18 +2446,28 @@ static int event_resources_insert(struct conn *c, int64_t seq, const char *resou
             rc = bind_bytes(s, 2, type, tn);
         if (!rc)
             rc = bind_bytes(s, 3, name, nn);
-        if (!rc)
-            rc = step_done(s);
-        else
+        if (rc) {
             stmt_done(s);
+            break;
+        }
+        rc = step_done(s);
+        if (rc)
+            break;
     }
-    json_decref(arr);
     return rc;
 }
 
 static int msq_event_append(void *be, struct store_txn *t, struct event_row *e)
 {
     const char *resources = e->resources ? e->resources : "[]";
+    /* Parsed before anything is written, so a malformed row leaves nothing behind even if the
+     * caller keeps its item. Data rows are never looked up by resource: not even parsed. */
+    json_t *res = NULL;
+    if (e->management) {
+        int rc = event_resources_parse(resources, &res);
+        if (rc)
+            return rc;
+    }
     struct conn *c;
     sqlite3_stmt *s = NULL;
     int rc = conn_for(be, t, &c);
@@ -2354,22 +2497,19 @@ static int msq_event_append(void *be, struct store_txn *t, struct event_row *e)
         rc = bind_str_static(s, 11, resources);
     if (!rc)
         rc = bind_str_static(s, 12, e->record);
-    if (rc) {
-        stmt_done(s);
-        return rc;
-    }
-    rc = step_done(s);
     if (rc)
-        return rc;
-    int64_t seq = sqlite3_last_insert_rowid(c->db);
-    /* Data rows are never looked up by resource, so their JSON is not even parsed. */
-    if (e->management) {
-        rc = event_resources_insert(c, seq, resources);
-        if (rc)
-            return rc; /* the caller's item fails and its savepoint drops the row too */
-    }
-    e->seq = seq;
-    return 0;
+        stmt_done(s);
+    else
+        rc = step_done(s);
+    int64_t seq = rc ? 0 : sqlite3_last_insert_rowid(c->db);
+    /* A failure here leaves the events row without its resources: the caller's item fails and
+     * its savepoint takes the row back out. */
+    if (!rc && res)
+        rc = event_resources_insert(c, seq, res);
+    json_decref(res);
+    if (!rc)
+        e->seq = seq;
+    return rc;
 }
 
 static int row_event(sqlite3_stmt *s, struct event_row *e)
@@ -2567,6 +2707,9 @@ const struct meta_backend store__meta_sqlite = {
     .bucket_is_empty = msq_bucket_is_empty,
     .config_get = msq_config_get,
     .config_set = msq_config_set,
+    .doc_get = msq_doc_get,
+    .doc_set = msq_doc_set,
+    .doc_list = msq_doc_list,
     .object_get = msq_object_get,
     .object_put = msq_object_put,
     .object_delete = msq_object_delete,

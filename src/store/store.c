@@ -479,3 +479,38 @@ int store_txn_event_prune(struct store_txn *t, int64_t before_ms)
         return -EINVAL;
     return t->st->meta->event_prune(t->st->be, t, before_ms);
 }
+
+/* ---- account documents ----------------------------------------------------------------------- */
+
+void store_docs_free(struct store_doc *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].value);
+    }
+    free(v);
+}
+
+int store_doc_get(struct store *st, const char *kind, const char *account, const char *name,
+                  char **value)
+{
+    return st->meta->doc_get(st->be, NULL, kind, account, name, value);
+}
+
+int store_txn_doc_get(struct store_txn *t, const char *kind, const char *account,
+                      const char *name, char **value)
+{
+    return t->st->meta->doc_get(t->st->be, t, kind, account, name, value);
+}
+
+int store_txn_doc_set(struct store_txn *t, const char *kind, const char *account,
+                      const char *name, const char *value)
+{
+    return t->st->meta->doc_set(t->st->be, t, kind, account, name, value);
+}
+
+int store_doc_list(struct store *st, const char *kind, const char *account,
+                   struct store_doc **out, size_t *n)
+{
+    return st->meta->doc_list(st->be, kind, account, out, n);
+}

@@ -323,6 +323,29 @@ int store_blob_open(struct store *st, const char *blob_id) WUR;
 /* Unlinks a finished blob that was never committed (a failed request's body). */
 void store_blob_discard(struct store *st, const char *blob_id);
 
+/* ---- account documents ----------------------------------------------------------------------
+ *
+ * Small JSON documents an account owns, by kind and name: a trail's configuration ("trail"),
+ * its delivery state. get: *value owned by the caller, -ENOENT when absent. set with value NULL
+ * deletes (0 also when absent). list: every document of a kind, of one account or (account NULL)
+ * of all, ordered by account then name. */
+
+struct store_doc {
+    char account_id[13];
+    char *name;  /* owned */
+    char *value; /* owned */
+};
+void store_docs_free(struct store_doc *v, size_t n); /* frees the array too */
+
+int store_doc_get(struct store *st, const char *kind, const char *account, const char *name,
+                  char **value) WUR;
+int store_txn_doc_get(struct store_txn *t, const char *kind, const char *account,
+                      const char *name, char **value) WUR;
+int store_txn_doc_set(struct store_txn *t, const char *kind, const char *account,
+                      const char *name, const char *value) WUR;
+int store_doc_list(struct store *st, const char *kind, const char *account,
+                   struct store_doc **out, size_t *n) WUR;
+
 /* ---- the event journal (CloudTrail records) --------------------------------------------------
  *
  * Every audited request appends one row in the same transaction as the change it describes (so

@@ -102,6 +102,13 @@ struct meta_backend {
     int (*config_get)(void *be, int64_t bucket_id, const char *name, char **value);
     int (*config_set)(void *be, struct store_txn *t, int64_t bucket_id, const char *name,
                       const char *value);
+    /* Account documents (store.h); doc_get reads through t when not NULL. */
+    int (*doc_get)(void *be, struct store_txn *t, const char *kind, const char *account,
+                   const char *name, char **value);
+    int (*doc_set)(void *be, struct store_txn *t, const char *kind, const char *account,
+                   const char *name, const char *value);
+    int (*doc_list)(void *be, const char *kind, const char *account, struct store_doc **out,
+                    size_t *n);
 
     /* Objects. put and delete record the blobs they stop naming with store__txn_drop_blob(). */
     int (*object_get)(void *be, struct store_txn *t, int64_t bucket_id, const char *key,

@@ -106,7 +106,7 @@
 #define TEXT_MAX 1024           /* userAgent, errorCode, errorMessage */
 #define DEFAULT_SERVICE "cloudtrail.amazonaws.com"
 
-/* ---- JSON text ------------------------------------------------------------------------------ */
+/* ---- JSON text ------------------------------------------------------------------------------- */
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
@@ -326,7 +326,7 @@ static void format_time(time_t t, char out[24])
     memcpy(out, cached, sizeof cached);
 }
 
-/* ---- userIdentity ------------------------------------------------------------------------------ */
+/* ---- userIdentity ---------------------------------------------------------------------------- */
 
 static void ident_access_key(struct buf *b, const struct principal *w)
 {
@@ -460,7 +460,7 @@ static void journal_username(const struct principal *w, char *out, size_t cap)
     out[n] = '\0';
 }
 
-/* ---- XML documents as AWS renders them ---------------------------------------------------------- */
+/* ---- XML documents as AWS renders them ------------------------------------------------------- */
 
 /* Java's String.trim(): every byte <= ' ' at both ends. */
 static void trim(const char **s, size_t *n)
@@ -924,7 +924,7 @@ static void request_parameters(struct recw *w)
     limit_field(b, mark, w->omit_fields);
 }
 
-/* ---- responseElements ---------------------------------------------------------------------- */
+/* ---- responseElements ------------------------------------------------------------------------ */
 
 static void response_elements(struct recw *w)
 {
@@ -995,7 +995,7 @@ static void additional_event_data(struct recw *w)
     buf_putc(b, '}');
 }
 
-/* ---- resources ----------------------------------------------------------------------------- */
+/* ---- resources ------------------------------------------------------------------------------- */
 
 static void res_sep(struct recw *w, bool *first)
 {
@@ -1105,7 +1105,7 @@ static void resources(struct recw *w)
     buf_putc(w->res, ']');
 }
 
-/* ---- the record ---------------------------------------------------------------------------- */
+/* ---- the record ------------------------------------------------------------------------------ */
 
 static void user_agent(struct recw *w)
 {

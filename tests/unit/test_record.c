@@ -14,12 +14,14 @@
 #include "unit.h"
 #include "util/uuid.h"
 
-/* ---- helpers ---------------------------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------------------------- */
 
 #define ROOT_ACCT "111122223333"
 #define OWNER_ACCT "444455556666"
 #define ROOT_KEY "AKIAIOSFODNN7EXAMPLE"
-#define HOST_ID "Plk5qxp4LoJpRJEteWviQ6J7sEr+Fvx5sn0fUbvBq6cUIexQbZm6lSzeW5e5TNss1l/5cxDmUDPXeKJu12KTmg=="
+#define CANONICAL "d25639fbe9c19cd30a4c0f43fbf00e2d3f96400a9aa8dabfbbebe1906Example"
+#define HOST_ID                                                                                    \
+    "Plk5qxp4LoJpRJEteWviQ6J7sEr+Fvx5sn0fUbvBq6cUIexQbZm6lSzeW5e5TNss1l/5cxDmUDPXeKJu12KTmg=="
 
 struct fx {
     struct req r;
@@ -184,7 +186,7 @@ static bool is_uuid_v4(const char *s)
     return s[14] == '4' && strchr("89ab", s[19]) != NULL;
 }
 
-/* ---- the common fields, on a data event ----------------------------------------------------- */
+/* ---- the common fields, on a data event ------------------------------------------------------ */
 
 TEST(record_get_object_root)
 {
@@ -274,7 +276,8 @@ TEST(record_get_object_root)
     CHECK_EQ_STR(f->ev.resources,
                  "[{\"ResourceType\":\"AWS::S3::Object\","
                  "\"ResourceName\":\"amzn-s3-demo-bucket/reports/2025/sitemap.xml\"},"
-                 "{\"ResourceType\":\"AWS::S3::Bucket\",\"ResourceName\":\"amzn-s3-demo-bucket\"}]");
+                 "{\"ResourceType\":\"AWS::S3::Bucket\","
+                 "\"ResourceName\":\"amzn-s3-demo-bucket\"}]");
     fx_free(f);
 }
 
@@ -297,7 +300,7 @@ TEST(record_event_ids_differ)
     fx_free(f);
 }
 
-/* ---- userIdentity per principal type -------------------------------------------------------- */
+/* ---- userIdentity per principal type --------------------------------------------------------- */
 
 TEST(record_identity_iam_user)
 {
@@ -386,8 +389,9 @@ TEST(record_identity_aws_service)
     CHECK_JSON(get(v, "recipientAccountId"), "\"" OWNER_ACCT "\"");
     CHECK_JSON(get(v, "requestParameters"),
                "{\"bucketName\":\"cloudlogs\",\"Host\":\"127.0.0.1:9000\",\"acl\":\"\"}");
-    CHECK_JSON(get(v, "resources"), "[{\"accountId\":\"" OWNER_ACCT "\","
-                                    "\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::cloudlogs\"}]");
+    CHECK_JSON(get(v, "resources"),
+               "[{\"accountId\":\"" OWNER_ACCT "\","
+               "\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::cloudlogs\"}]");
     CHECK_EQ_STR(f->ev.username, "cloudtrail.amazonaws.com");
     fx_free(f);
 }
@@ -419,7 +423,7 @@ TEST(record_identity_sessions)
     fx_free(f);
 }
 
-/* ---- requestParameters ------------------------------------------------------------------------ */
+/* ---- requestParameters ----------------------------------------------------------------------- */
 
 TEST(record_put_object_headers_and_sse)
 {
@@ -574,7 +578,8 @@ TEST(record_list_objects_v2)
     CHECK_EQ_STR(f->ev.resources,
                  "[{\"ResourceType\":\"AWS::S3::Object\","
                  "\"ResourceName\":\"wareville-care4wares/bank-details/\"},"
-                 "{\"ResourceType\":\"AWS::S3::Bucket\",\"ResourceName\":\"wareville-care4wares\"}]");
+                 "{\"ResourceType\":\"AWS::S3::Bucket\","
+                 "\"ResourceName\":\"wareville-care4wares\"}]");
     fx_free(f);
 }
 
@@ -655,7 +660,7 @@ TEST(record_copy_object_resources)
     fx_free(f);
 }
 
-/* ---- XML documents -------------------------------------------------------------------------- */
+/* ---- XML documents --------------------------------------------------------------------------- */
 
 TEST(record_xml_access_control_policy)
 {
@@ -665,11 +670,11 @@ TEST(record_xml_access_control_policy)
     f->r.error = S3E_NotImplemented;
     buf_puts(&f->r.body.mem,
              "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\n"
-             "  <Owner><ID>d25639fbe9c19cd30a4c0f43fbf00e2d3f96400a9aa8dabfbbebe1906Example</ID></Owner>\n"
+             "  <Owner><ID>" CANONICAL "</ID></Owner>\n"
              "  <AccessControlList>\n"
              "    <Grant>\n"
              "      <Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-             "xsi:type=\"CanonicalUser\"><ID>d25639fbe9c19cd30a4c0f43fbf00e2d3f96400a9aa8dabfbbebe1906Example</ID></Grantee>\n"
+             "xsi:type=\"CanonicalUser\"><ID>" CANONICAL "</ID></Grantee>\n"
              "      <Permission>FULL_CONTROL</Permission>\n"
              "    </Grant>\n"
              "  </AccessControlList>\n"
@@ -679,10 +684,10 @@ TEST(record_xml_access_control_policy)
     CHECK_JSON(get(get(v, "requestParameters"), "AccessControlPolicy"),
                "{\"AccessControlList\":{\"Grant\":{\"Grantee\":{\"xsi:type\":\"CanonicalUser\","
                "\"xmlns:xsi\":\"http://www.w3.org/2001/XMLSchema-instance\","
-               "\"ID\":\"d25639fbe9c19cd30a4c0f43fbf00e2d3f96400a9aa8dabfbbebe1906Example\"},"
+               "\"ID\":\"" CANONICAL "\"},"
                "\"Permission\":\"FULL_CONTROL\"}},"
                "\"xmlns\":\"http://s3.amazonaws.com/doc/2006-03-01/\","
-               "\"Owner\":{\"ID\":\"d25639fbe9c19cd30a4c0f43fbf00e2d3f96400a9aa8dabfbbebe1906Example\"}}");
+               "\"Owner\":{\"ID\":\"" CANONICAL "\"}}");
     CHECK_JSON(get(v, "errorCode"), "\"NotImplemented\"");
     CHECK_JSON(get(v, "responseElements"), "null");
     CHECK_JSON(get(v, "managementEvent"), "true");
@@ -735,7 +740,8 @@ TEST(record_xml_typed_values)
     buf_puts(&f->r.body.mem,
              "<PublicAccessBlockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
              "<BlockPublicAcls>false</BlockPublicAcls><RestrictPublicBuckets>true"
-             "</RestrictPublicBuckets><Note lang=\"en\">hi</Note><Empty/></PublicAccessBlockConfiguration>");
+             "</RestrictPublicBuckets><Note lang=\"en\">hi</Note><Empty/>"
+             "</PublicAccessBlockConfiguration>");
     v = fx_build(f);
     CHECK_JSON(get(v, "eventName"), "\"PutBucketPublicAccessBlock\"");
     CHECK_JSON(get(get(v, "requestParameters"), "PublicAccessBlockConfiguration"),
@@ -814,7 +820,7 @@ TEST(record_put_bucket_policy_document)
     fx_free(f);
 }
 
-/* ---- sizes and text ------------------------------------------------------------------------- */
+/* ---- sizes and text -------------------------------------------------------------------------- */
 
 TEST(record_large_fields_are_omitted)
 {
@@ -890,7 +896,7 @@ TEST(record_invalid_utf8_and_control_characters)
     fx_free(f);
 }
 
-/* ---- TLS ------------------------------------------------------------------------------------ */
+/* ---- TLS ------------------------------------------------------------------------------------- */
 
 TEST(record_tls_details)
 {
@@ -993,7 +999,7 @@ TEST(record_cloudtrail_api)
     fx_free(f);
 }
 
-/* ---- throughput --------------------------------------------------------------------------- */
+/* ---- throughput ------------------------------------------------------------------------------ */
 
 /* Not a benchmark (sanitizers make this binary slow); it keeps the record cheap enough that the
  * benchmark (issue 4) has room: a PutObject record is one allocation-light pass. */

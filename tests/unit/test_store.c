@@ -1490,3 +1490,47 @@ TEST(store_bucket_delete_takes_uploads)
     CHECK(!blob_exists(f.st, p1));
     teardown(&f);
 }
+
+struct doc_put {
+    const char *kind, *account, *name, *value;
+};
+
+static int apply_doc_set(struct store_txn *t, void *arg)
+{
+    struct doc_put *d = arg;
+    return store_txn_doc_set(t, d->kind, d->account, d->name, d->value);
+}
+
+TEST(store_docs)
+{
+    struct fixture f;
+    if (!setup(&f, true))
+        return;
+    struct doc_put a = {"trail", "111111111111", "us-east-1/t1", "{\"a\":1}"};
+    struct doc_put b = {"trail", "222222222222", "us-east-1/t2", "{\"b\":2}"};
+    struct doc_put a2 = {"trail", "111111111111", "us-east-1/t1", "{\"a\":3}"};
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_doc_set, &a), 0);
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_doc_set, &b), 0);
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_doc_set, &a2), 0); /* replaces */
+    char *v = NULL;
+    CHECK_EQ_INT(store_doc_get(f.st, "trail", "111111111111", "us-east-1/t1", &v), 0);
+    CHECK_EQ_STR(v, "{\"a\":3}");
+    free(v);
+    CHECK_EQ_INT(store_doc_get(f.st, "trail", "111111111111", "nope", &v), -ENOENT);
+    struct store_doc *docs;
+    size_t n;
+    CHECK_EQ_INT(store_doc_list(f.st, "trail", NULL, &docs, &n), 0);
+    CHECK_EQ_INT(n, 2);
+    if (n == 2) {
+        CHECK_EQ_STR(docs[0].account_id, "111111111111");
+        CHECK_EQ_STR(docs[1].name, "us-east-1/t2");
+    }
+    store_docs_free(docs, n);
+    CHECK_EQ_INT(store_doc_list(f.st, "trail", "222222222222", &docs, &n), 0);
+    CHECK_EQ_INT(n, 1);
+    store_docs_free(docs, n);
+    struct doc_put del = {"trail", "111111111111", "us-east-1/t1", NULL};
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_doc_set, &del), 0);
+    CHECK_EQ_INT(store_doc_get(f.st, "trail", "111111111111", "us-east-1/t1", &v), -ENOENT);
+    teardown(&f);
+}
