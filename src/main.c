@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
 #include "http/server.h"
 #include "s3/optable.h"
 #include "store/store.h"
@@ -483,6 +485,9 @@ static int cmd_admin(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* libxml2's lazy initialisation is not thread-safe; request threads and the writer (which
+     * renders XML request bodies into records) parse concurrently. */
+    xmlInitParser();
     if (argc < 2) {
         usage();
         return 2;

@@ -20,7 +20,8 @@
 
 struct req;
 
-/* 0, or -ENOMEM. ev's owned fields are the caller's (store_event_rows_free or free()). */
+/* 0, or -ENOMEM, -EIO (no randomness for the event id), -EINVAL (r->op is NULL). ev's owned
+ * fields are the caller's (store_event_rows_free or free()). */
 int record_build(const struct req *r, struct event_row *ev) __attribute__((warn_unused_result));
 
 #endif
