@@ -282,6 +282,7 @@ static const char *const migrations[] = {
     X(S_CONFIG_SET, "INSERT INTO bucket_configs(bucket_id, name, value) VALUES(?1, ?2, ?3) "       \
                     "ON CONFLICT(bucket_id, name) DO UPDATE SET value = excluded.value")           \
     X(S_CONFIG_DELETE, "DELETE FROM bucket_configs WHERE bucket_id = ?1 AND name = ?2")            \
+    X(S_EVENT_LAST_SEQ, "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)") \
     X(S_DOC_GET, "SELECT value FROM docs WHERE kind = ?1 AND account_id = ?2 AND name = ?3")       \
     X(S_DOC_SET, "INSERT INTO docs(kind, account_id, name, value) VALUES(?1, ?2, ?3, ?4) "         \
                  "ON CONFLICT(kind, account_id, name) DO UPDATE SET value = excluded.value")      \
@@ -2642,6 +2643,19 @@ static int msq_event_lookup(void *be, const struct event_query *q, struct event_
     return event_rows_collect(s, q->max, out, n);
 }
 
+static int msq_event_last_seq(void *be, struct store_txn *t, int64_t *seq)
+{
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, t, &c);
+    if (!rc)
+        rc = stmt_get(c, S_EVENT_LAST_SEQ, &s);
+    if (!rc)
+        return query_int(s, seq);
+    stmt_done(s);
+    return rc;
+}
+
 static int msq_event_scan(void *be, int64_t after_seq, size_t max, struct event_row **out,
                           size_t *n)
 {
@@ -2724,5 +2738,6 @@ const struct meta_backend store__meta_sqlite = {
     .event_append = msq_event_append,
     .event_lookup = msq_event_lookup,
     .event_scan = msq_event_scan,
+    .event_last_seq = msq_event_last_seq,
     .event_prune = msq_event_prune,
 };

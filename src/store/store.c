@@ -514,3 +514,13 @@ int store_doc_list(struct store *st, const char *kind, const char *account,
 {
     return st->meta->doc_list(st->be, kind, account, out, n);
 }
+
+int store_event_last_seq(struct store *st, int64_t *seq)
+{
+    return st->meta->event_last_seq(st->be, NULL, seq);
+}
+
+int store_txn_event_last_seq(struct store_txn *t, int64_t *seq)
+{
+    return t->st->meta->event_last_seq(t->st->be, t, seq);
+}

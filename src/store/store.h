@@ -399,6 +399,10 @@ struct event_query {
  * statement, so one snapshot: a page never mixes two states of the journal. */
 int store_event_lookup(struct store *st, const struct event_query *q, struct event_row **out,
                        size_t *n) WUR;
+/* The highest seq ever appended (0 when none): a trail that starts logging now begins after
+ * it. Pruned or delivered rows do not lower it. */
+int store_event_last_seq(struct store *st, int64_t *seq) WUR;
+int store_txn_event_last_seq(struct store_txn *t, int64_t *seq) WUR;
 /* Journal order: rows (management and data) with seq > after_seq, ascending, at most max (0 =
  * no limit). */
 int store_event_scan(struct store *st, int64_t after_seq, size_t max, struct event_row **out,

@@ -138,6 +138,8 @@ struct meta_backend {
     int (*event_append)(void *be, struct store_txn *t, struct event_row *e);
     int (*event_lookup)(void *be, const struct event_query *q, struct event_row **out,
                         size_t *n);
+    /* The highest seq ever assigned (0 for none), through t when not NULL. */
+    int (*event_last_seq)(void *be, struct store_txn *t, int64_t *seq);
     int (*event_scan)(void *be, int64_t after_seq, size_t max, struct event_row **out,
                       size_t *n);
     int (*event_prune)(void *be, struct store_txn *t, int64_t before_ms);

@@ -802,3 +802,26 @@ TEST(events_append_rate)
     append_rate(true);
     append_rate(false);
 }
+
+static int apply_last_seq(struct store_txn *t, void *arg)
+{
+    return store_txn_event_last_seq(t, arg);
+}
+
+TEST(events_last_seq)
+{
+    char dir[] = "/tmp/s3trail-lastseq-XXXXXX";
+    if (!mkdtemp(dir))
+        return;
+    struct store *st;
+    CHECK_EQ_INT(store_open(dir, &st), 0);
+    int64_t seq = -1;
+    CHECK_EQ_INT(store_event_last_seq(st, &seq), 0);
+    CHECK_EQ_INT(seq, 0);
+    CHECK_EQ_INT(store_submit_wait(st, apply_last_seq, &seq), 0);
+    CHECK_EQ_INT(seq, 0);
+    store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
