@@ -223,18 +223,30 @@ static int ensure_default_account(struct store *st, const char *dir, struct acco
 
 /* ---- serve ------------------------------------------------------------------------------- */
 
+struct prune {
+    int64_t before_ms;
+    int removed;
+};
+
 static int prune_apply(struct store_txn *t, void *arg)
 {
-    int rc = store_txn_event_prune(t, *(int64_t *)arg);
-    return rc < 0 ? rc : 0;
+    struct prune *p = arg;
+    p->removed = store_txn_event_prune(t, p->before_ms);
+    return p->removed < 0 ? p->removed : 0;
 }
 
-/* Management events leave event history after the retention (90 days by default, as AWS). */
+/* Management events leave event history after the retention (90 days by default, as AWS). One
+ * work item removes a bounded number of rows so the writer is never held long; repeat until a
+ * pass comes back short. */
 static void prune_history(struct store *st, int days)
 {
-    int64_t before = store_now_ms() - (int64_t)days * 86400 * 1000;
-    if (store_submit_wait(st, prune_apply, &before))
-        log_warn("event history pruning failed; it is retried in an hour");
+    struct prune p = {.before_ms = store_now_ms() - (int64_t)days * 86400 * 1000};
+    do {
+        if (store_submit_wait(st, prune_apply, &p)) {
+            log_warn("event history pruning failed; it is retried in an hour");
+            return;
+        }
+    } while (p.removed == STORE_EVENT_PRUNE_MAX);
 }
 
 static int parse_listen(const char *s, struct server_config *cfg)

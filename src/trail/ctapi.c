@@ -23,11 +23,13 @@
 int64_t ct_retention_ms = 90LL * 24 * 3600 * 1000;
 
 /* Every column but name, read_only and handler is the same for all rows. */
+/* clang-format off */
 #define CT_OP(op, ro, h)                                                                           \
     {                                                                                              \
         #op, "POST", SHAPE_SERVICE, NULL, NULL, "cloudtrail:" #op, #op, CT_EVENT_SOURCE,           \
             CAT_MANAGEMENT, ro, RES_NONE, BODY_XML, 0, h, NULL                                     \
     }
+/* clang-format on */
 
 const struct s3_op ct_ops[] = {
     /* clang-format off */

@@ -30,8 +30,8 @@
  * every millisecond computation inside int64. */
 #define LOOKUP_TIME_LIMIT 1e12
 
-static const char *const lookup_keys[] = {"EventId",  "EventName",    "ReadOnly",
-                                          "Username", "ResourceType", "ResourceName",
+static const char *const lookup_keys[] = {"EventId",     "EventName",    "ReadOnly",
+                                          "Username",    "ResourceType", "ResourceName",
                                           "EventSource", "AccessKeyId"};
 /* The attributes CloudTrail documents for Insights events. */
 static const char *const insight_keys[] = {"EventId", "EventName", "EventSource"};
@@ -64,7 +64,7 @@ struct lookup_in {
     int64_t start_ms, end_ms; /* the whole-second bounds as journal milliseconds */
     size_t max;
     bool insight;
-    const char *token;        /* NULL when none */
+    const char *token; /* NULL when none */
 };
 
 /* Members sent as JSON null are treated as absent, as an SDK that writes null for an unset
@@ -81,8 +81,7 @@ static int parse_attrs(struct req *r, json_t *in, struct lookup_in *p)
     if (!la)
         return 0;
     if (!json_is_array(la))
-        return req_api_error(r, 400, "SerializationException",
-                             "LookupAttributes must be a list");
+        return req_api_error(r, 400, "SerializationException", "LookupAttributes must be a list");
     if (json_array_size(la) > 1)
         return req_api_error(r, 400, "InvalidLookupAttributesException",
                              "You can only specify one lookup attribute");
@@ -94,8 +93,8 @@ static int parse_attrs(struct req *r, json_t *in, struct lookup_in *p)
                              "A lookup attribute must be a structure");
     json_t *k = json_object_get(a, "AttributeKey");
     json_t *v = json_object_get(a, "AttributeValue");
-    if (!json_is_string(k) || !in_list(json_string_value(k), lookup_keys,
-                                       sizeof lookup_keys / sizeof lookup_keys[0]))
+    if (!json_is_string(k) ||
+        !in_list(json_string_value(k), lookup_keys, sizeof lookup_keys / sizeof lookup_keys[0]))
         return req_api_error(r, 400, "InvalidLookupAttributesException",
                              "AttributeKey must be one of EventId, EventName, ReadOnly, Username, "
                              "ResourceType, ResourceName, EventSource, AccessKeyId");
@@ -105,8 +104,7 @@ static int parse_attrs(struct req *r, json_t *in, struct lookup_in *p)
     size_t w = value_weight(json_string_value(v));
     if (w < 1 || w > LOOKUP_VALUE_MAX)
         return req_api_error(r, 400, "InvalidLookupAttributesException",
-                             "AttributeValue must be 1 to %d characters long",
-                             LOOKUP_VALUE_MAX);
+                             "AttributeValue must be 1 to %d characters long", LOOKUP_VALUE_MAX);
     p->attr_key = json_string_value(k);
     p->attr_value = json_string_value(v);
     return 0;
@@ -148,8 +146,7 @@ static int parse_request(struct req *r, json_t *in, struct lookup_in *p)
     json_t *mr = member(in, "MaxResults");
     if (mr) {
         if (!json_is_integer(mr))
-            return req_api_error(r, 400, "SerializationException",
-                                 "MaxResults must be an integer");
+            return req_api_error(r, 400, "SerializationException", "MaxResults must be an integer");
         json_int_t m = json_integer_value(mr);
         if (m < 1 || m > LOOKUP_MAX_RESULTS)
             return req_api_error(r, 400, "InvalidMaxResultsException",
@@ -185,8 +182,8 @@ static int parse_request(struct req *r, json_t *in, struct lookup_in *p)
             return req_api_error(r, 400, "InvalidEventCategoryException",
                                  "EventCategory must be insight");
         p->insight = true;
-        if (p->attr_key && !in_list(p->attr_key, insight_keys,
-                                    sizeof insight_keys / sizeof insight_keys[0]))
+        if (p->attr_key &&
+            !in_list(p->attr_key, insight_keys, sizeof insight_keys / sizeof insight_keys[0]))
             return req_api_error(r, 400, "InvalidLookupAttributesException",
                                  "Insights events can only be looked up by EventId, EventName "
                                  "or EventSource");
@@ -195,8 +192,7 @@ static int parse_request(struct req *r, json_t *in, struct lookup_in *p)
     json_t *tok = member(in, "NextToken");
     if (tok) {
         if (!json_is_string(tok))
-            return req_api_error(r, 400, "SerializationException",
-                                 "NextToken must be a string");
+            return req_api_error(r, 400, "SerializationException", "NextToken must be a string");
         if (json_string_value(tok)[0])
             p->token = json_string_value(tok);
     }
@@ -316,8 +312,8 @@ static json_t *event_json(const struct event_row *e)
     json_t *o = json_object();
     if (!o)
         return NULL;
-    int64_t secs = e->event_time_ms >= 0 ? e->event_time_ms / 1000
-                                         : -((-e->event_time_ms + 999) / 1000);
+    int64_t secs =
+        e->event_time_ms >= 0 ? e->event_time_ms / 1000 : -((-e->event_time_ms + 999) / 1000);
     json_t *res = json_loads(e->resources, 0, NULL);
     if (res && !json_is_array(res)) {
         json_decref(res);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 /* botocore 1.43.11, cloudtrail/2013-11-01: every operation, in the model's order. */
+/* clang-format off */
 static const char *const MODEL_OPS[] = {
     "AddTags", "CancelQuery", "CreateChannel", "CreateDashboard", "CreateEventDataStore",
     "CreateTrail", "DeleteChannel", "DeleteDashboard", "DeleteEventDataStore",
@@ -28,6 +29,7 @@ static const char *const MODEL_OPS[] = {
     "StopEventDataStoreIngestion", "StopImport", "StopLogging", "UpdateChannel",
     "UpdateDashboard", "UpdateEventDataStore", "UpdateTrail",
 };
+/* clang-format on */
 
 TEST(ctapi_table_matches_model)
 {
@@ -105,8 +107,8 @@ TEST(ctapi_json_time)
     CHECK_EQ_INT(ct_json_time(v, &d), 0);
     CHECK(d == 1454022144.5);
     json_decref(v);
-    static const char *const bad_strings[] = {"", " 1", "1 ", "abc", "12abc", "inf", "nan",
-                                              "2024-01-15T00:00:00Z"};
+    static const char *const bad_strings[] = {"",      " 1",  "1 ",  "abc",
+                                              "12abc", "inf", "nan", "2024-01-15T00:00:00Z"};
     for (size_t i = 0; i < sizeof bad_strings / sizeof bad_strings[0]; i++) {
         v = json_string(bad_strings[i]);
         if (ct_json_time(v, &d) != -1) {
@@ -177,8 +179,13 @@ TEST(ctapi_token_tampering)
     char shorter[CT_TOKEN_LEN];
     memcpy(shorter, tok, CT_TOKEN_LEN - 1);
     shorter[CT_TOKEN_LEN - 1] = '\0';
-    const char *bad[] = {"", "abc", longer, shorter, "################################",
-                         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL};
+    const char *bad[] = {"",
+                         "abc",
+                         longer,
+                         shorter,
+                         "################################",
+                         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                         NULL};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK_EQ_INT(ct_token_decode(bad[i], &s, &h), -1);
 

@@ -83,8 +83,8 @@ static int append_one(struct store *st, struct event_row *e)
 }
 
 /* Fills a row; the strings are copied. resources may be NULL ("[]"). */
-static void row_fill(struct event_row *e, const char *account, const char *region,
-                     const char *name, bool mgmt, int64_t time_ms, const char *resources)
+static void row_fill(struct event_row *e, const char *account, const char *region, const char *name,
+                     bool mgmt, int64_t time_ms, const char *resources)
 {
     static unsigned counter;
     memset(e, 0, sizeof *e);
@@ -260,17 +260,20 @@ TEST(events_lookup_model)
             snprintf(res, sizeof res, "[]");
             break;
         case 1:
-            snprintf(res, sizeof res, "[{\"ResourceType\":\"AWS::S3::Bucket\",\"ResourceName\":\"%s\"}]", b);
+            snprintf(res, sizeof res,
+                     "[{\"ResourceType\":\"AWS::S3::Bucket\",\"ResourceName\":\"%s\"}]", b);
             break;
         case 2: /* the same name under two types: one row, not two */
             snprintf(res, sizeof res,
                      "[{\"ResourceType\":\"AWS::S3::Bucket\",\"ResourceName\":\"%s\"},"
-                     "{\"ResourceType\":\"AWS::S3::Object\",\"ResourceName\":\"%s\"}]", b, b);
+                     "{\"ResourceType\":\"AWS::S3::Object\",\"ResourceName\":\"%s\"}]",
+                     b, b);
             break;
         case 3: /* two resources of one type: one row */
             snprintf(res, sizeof res,
                      "[{\"ResourceType\":\"AWS::S3::Object\",\"ResourceName\":\"%s/k1\"},"
-                     "{\"ResourceType\":\"AWS::S3::Object\",\"ResourceName\":\"%s/k2\"}]", b, b);
+                     "{\"ResourceType\":\"AWS::S3::Object\",\"ResourceName\":\"%s/k2\"}]",
+                     b, b);
             break;
         default: /* a null type, as CloudTrail allows */
             snprintf(res, sizeof res, "[{\"ResourceType\":null,\"ResourceName\":\"%s\"}]", b);
@@ -342,10 +345,10 @@ TEST(events_lookup_model)
             }
             q.attr_key = q.attr_value = NULL;
             /* time ranges: inclusive at both ends, open at either */
-            int64_t pts[][2] = {{t0 + 5000, t0 + 5000},   {t0 + 100000, t0 + 100999},
-                                {t0 + 300000, 0},         {0, t0 + 200000},
-                                {t0 + 900000, t0 + 100}, {model[N / 2].event_time_ms,
-                                                          model[N / 2].event_time_ms}};
+            int64_t pts[][2] = {
+                {t0 + 5000, t0 + 5000},  {t0 + 100000, t0 + 100999},
+                {t0 + 300000, 0},        {0, t0 + 200000},
+                {t0 + 900000, t0 + 100}, {model[N / 2].event_time_ms, model[N / 2].event_time_ms}};
             for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
                 q.start_ms = pts[i][0];
                 q.end_ms = pts[i][1];
@@ -383,8 +386,8 @@ TEST(events_lookup_time_inclusive)
     row_fill(&v[1], "111111111111", "us-east-1", "ListBuckets", true, 2000, NULL);
     row_fill(&v[2], "111111111111", "us-east-1", "DeleteBucket", true, 3000, NULL);
     CHECK_EQ_INT(append_rows(st, v, 3), 0);
-    struct event_query q = {.account_id = "111111111111", .region = "us-east-1",
-                            .start_ms = 2000, .end_ms = 3000};
+    struct event_query q = {
+        .account_id = "111111111111", .region = "us-east-1", .start_ms = 2000, .end_ms = 3000};
     struct event_row *out;
     size_t n;
     CHECK_EQ_INT(store_event_lookup(st, &q, &out, &n), 0);
@@ -523,8 +526,8 @@ static int64_t prune(struct store *st, int64_t before_ms)
 
 static size_t lookup_count(struct store *st, const char *key, const char *value)
 {
-    struct event_query q = {.account_id = "111111111111", .region = "us-east-1",
-                            .attr_key = key, .attr_value = value};
+    struct event_query q = {
+        .account_id = "111111111111", .region = "us-east-1", .attr_key = key, .attr_value = value};
     struct event_row *out;
     size_t n = 0;
     CHECK_EQ_INT(store_event_lookup(st, &q, &out, &n), 0);
@@ -670,8 +673,10 @@ TEST(events_invalid)
     store_event_rows_free(out, n);
     CHECK_EQ_INT(lookup_count(st, "ResourceName", "gone"), 0);
 
-    struct event_query q = {.account_id = "111111111111", .region = "us-east-1",
-                            .attr_key = "Region", .attr_value = "x"};
+    struct event_query q = {.account_id = "111111111111",
+                            .region = "us-east-1",
+                            .attr_key = "Region",
+                            .attr_value = "x"};
     CHECK_EQ_INT(store_event_lookup(st, &q, &out, &n), -EINVAL);
     q.attr_key = "eventname"; /* keys are case-sensitive */
     CHECK_EQ_INT(store_event_lookup(st, &q, &out, &n), -EINVAL);
@@ -714,7 +719,8 @@ TEST(events_reopen)
 static char *big_record(const char *event_id)
 {
     char *r = malloc(1600);
-    int n = snprintf(r, 1600,
+    int n = snprintf(
+        r, 1600,
         "{\"eventVersion\":\"1.11\",\"userIdentity\":{\"type\":\"Root\",\"principalId\":"
         "\"111111111111\",\"arn\":\"arn:aws:iam::111111111111:root\",\"accountId\":"
         "\"111111111111\",\"accessKeyId\":\"AKIAIOSFODNN7EXAMPLE\"},\"eventTime\":"
@@ -784,8 +790,10 @@ static void append_rate(bool management)
     CHECK_EQ_INT(n, 1);
     store_event_rows_free(out, n);
     if (management) {
-        struct event_query q = {.account_id = "111111111111", .region = "us-east-1",
-                                .attr_key = "ResourceName", .attr_value = "bench-bucket",
+        struct event_query q = {.account_id = "111111111111",
+                                .region = "us-east-1",
+                                .attr_key = "ResourceName",
+                                .attr_value = "bench-bucket",
                                 .max = 50};
         double t0 = now_s();
         CHECK_EQ_INT(store_event_lookup(st, &q, &out, &n), 0);
