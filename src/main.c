@@ -2,6 +2,7 @@
  * main.c — the s3trail command line:
  *   s3trail serve [--listen HOST:PORT] [--data DIR] [--regions R1,R2] [--domain D]
  *                 [--threads N] [--idle-timeout S] [--retention-days DAYS]
+ *                 [--delivery-interval SECONDS]
  *   s3trail admin [--data DIR] account create [--id ID] [--canonical-id ID] [--name N] [--email E]
  *   s3trail admin [--data DIR] key create --account ID [--access-key AK] [--secret SK]
  *   s3trail admin [--data DIR] events dump [--after SEQ]   the event journal, a record per line
@@ -25,6 +26,7 @@
 #include "s3/optable.h"
 #include "store/store.h"
 #include "trail/ctapi.h"
+#include "trail/delivery.h"
 #include "util/buf.h"
 #include "util/hash.h"
 #include "util/log.h"
@@ -36,7 +38,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: s3trail serve [--listen HOST:PORT] [--data DIR] [--regions R1,R2]\n"
             "                     [--domain DOMAIN] [--threads N] [--idle-timeout SECONDS]\n"
-            "                     [--retention-days DAYS]\n"
+            "                     [--retention-days DAYS] [--delivery-interval SECONDS]\n"
             "       s3trail admin [--data DIR] account create [--id ID] [--canonical-id ID]\n"
             "                     [--name NAME] [--email EMAIL]\n"
             "       s3trail admin [--data DIR] key create --account ID [--access-key AK]\n"
@@ -277,6 +279,7 @@ static int cmd_serve(int argc, char **argv)
     server_config_defaults(&cfg);
     const char *dir = "./data";
     int retention_days = 90;
+    int delivery_s = 300; /* AWS delivers about every 5 minutes */
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
@@ -298,6 +301,12 @@ static int cmd_serve(int argc, char **argv)
             cfg.threads = (unsigned)atoi(v);
         } else if (strcmp(a, "--idle-timeout") == 0) {
             cfg.idle_timeout_s = (unsigned)atoi(v);
+        } else if (strcmp(a, "--delivery-interval") == 0) {
+            delivery_s = atoi(v);
+            if (delivery_s < 1) {
+                fprintf(stderr, "s3trail: --delivery-interval wants a positive number of seconds\n");
+                return 2;
+            }
         } else if (strcmp(a, "--retention-days") == 0) {
             retention_days = atoi(v);
             if (retention_days < 1) {
@@ -347,10 +356,18 @@ static int cmd_serve(int argc, char **argv)
     }
     /* Set before any request thread exists; read-only afterwards. */
     ct_retention_ms = (int64_t)retention_days * 86400 * 1000;
+    struct delivery *dl;
+    rc = delivery_start(st, (unsigned)delivery_s, &dl);
+    if (rc) {
+        log_error("cannot start trail delivery: %s", strerror(-rc));
+        store_close(st);
+        return 1;
+    }
     struct server *srv;
     rc = server_start(&cfg, st, &srv);
     if (rc) {
         log_error("cannot listen on %s:%u: %s", cfg.listen_host, cfg.port, strerror(-rc));
+        delivery_stop(dl);
         store_close(st);
         return 1;
     }
@@ -384,6 +401,7 @@ static int cmd_serve(int argc, char **argv)
     }
     log_info("signal %d: stopping", sig);
     server_stop(srv);
+    delivery_stop(dl); /* a graceful stop delivers what is pending */
     store_close(st);
     return 0;
 }

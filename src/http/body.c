@@ -57,6 +57,19 @@ static int checksum_from_headers(struct req *r, struct body_in *b)
 
 static int sink(void *arg, const char *p, size_t n);
 
+static int body_blob_out(void *arg, const void *p, size_t n)
+{
+    return store_blob_write(arg, p, n);
+}
+
+/* Bytes of a spilled body into its blob: through the encryptor when the body is encrypted. */
+static int body_store(struct body_in *b, const void *p, size_t n)
+{
+    if (!n)
+        return 0;
+    return b->enc ? store_sse_enc_write(b->enc, p, n) : store_blob_write(&b->blob, p, n);
+}
+
 int body_init_for(struct req *r)
 {
     struct body_in *b = &r->body;
@@ -128,12 +141,28 @@ static int sink(void *arg, const char *p, size_t n)
         if (rc)
             return s3err_from_errno(rc);
         b->in_blob = true;
-        rc = store_blob_write(&b->blob, b->mem.data, b->mem.len);
+        /*
+         * SSE: the body is encrypted here, on its way in, rather than written in clear and
+         * encrypted into a second blob once complete. That other way would put the plaintext on
+         * disk (fsynced, since body_finish makes the blob durable) and leave it in freed blocks
+         * after the unlink, and it would write, fsync and read every byte twice. Here the cost
+         * is AES-256-GCM on the request thread, next to the MD5 every PUT already computes.
+         * Measured on this machine (release build, one core, tests/unit/test_sse.c sse_bench):
+         * streamed sealing 4.1 GB/s against MD5's 0.93 GB/s, so a fifth of MD5's CPU; and end
+         * to end (curl, 1 GiB PUT, UNSIGNED-PAYLOAD, best of 3) 360 MB/s with SSE against
+         * 353 MB/s without: within noise, the disk and MD5 set the pace.
+         */
+        if (b->sse) {
+            rc = store_sse_enc_begin(b->st, body_blob_out, &b->blob, &b->enc);
+            if (rc)
+                return s3err_from_errno(rc);
+        }
+        rc = body_store(b, b->mem.data, b->mem.len);
         buf_free(&b->mem);
         if (rc)
             return s3err_from_errno(rc);
     }
-    int rc = store_blob_write(&b->blob, p, n);
+    int rc = body_store(b, p, n);
     return rc ? s3err_from_errno(rc) : 0;
 }
 
@@ -218,6 +247,12 @@ int body_finish(struct body_in *b, struct req *r)
     if (rc)
         return rc;
     if (b->in_blob) {
+        /* The last segment is sealed only now: until the body ended it might not have been. */
+        if (b->enc) {
+            rc = store_sse_enc_finish(b->enc, &b->sse_json);
+            if (rc)
+                return s3err_from_errno(rc);
+        }
         rc = store_blob_finish(b->st, &b->blob);
         if (rc)
             return s3err_from_errno(rc);
@@ -240,5 +275,9 @@ void body_free(struct body_in *b, struct store *st)
         cksum_free(&b->ck);
     if (b->chunked && b->active)
         chunked_close(&b->dec);
+    store_sse_enc_free(b->enc);
+    b->enc = NULL;
+    free(b->sse_json);
+    b->sse_json = NULL;
     buf_free(&b->mem);
 }

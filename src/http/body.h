@@ -7,7 +7,11 @@
  *   BODY_NONE    bytes are counted and dropped;
  *   BODY_XML     bytes are kept in `mem` up to OP_XML_BODY_MAX (then MalformedXML / EntityTooLarge);
  *   BODY_OBJECT  bytes are kept in `mem` while they fit BODY_INLINE_MAX, and spill into a blob
- *                temp file beyond it — never a whole large object in memory.
+ *                temp file beyond it — never a whole large object in memory. When the operation's
+ *                precheck set `sse` (PutObject asking for x-amz-server-side-encryption: AES256),
+ *                the blob receives the encrypted form (store/sse.h) as the bytes arrive, so the
+ *                plaintext never touches the disk; `mem` stays plaintext, for the handler to
+ *                encrypt into the inline row.
  * body_feed() takes each raw chunk from MHD; body_finish() checks length, Content-MD5, the signed
  * SHA-256, chunk signatures and the x-amz-checksum-* value (header or trailer), and finishes the
  * blob (fsync + rename) so a handler can commit metadata naming it.
@@ -24,6 +28,7 @@
 #include <stdint.h>
 
 #include "auth/chunked.h"
+#include "store/sse.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/checksum.h"
@@ -75,6 +80,10 @@ struct body_in {
     struct blob_writer blob;
     bool blob_finished;
     bool blob_claimed;        /* a handler took the finished blob over (see below) */
+    bool sse;                 /* set by a precheck: encrypt a spilled body at rest */
+    struct sse_enc *enc;      /* the blob's encryptor while sse and in_blob */
+    char *sse_json;           /* owned: the finished encrypted blob's sse document (a handler
+                                 claiming the blob takes it and sets this to NULL) */
 
     /* outcome */
     uint64_t len;             /* decoded payload bytes */

@@ -36,6 +36,7 @@
 
 struct server;
 struct MHD_Connection;
+struct sse_dec;
 
 enum req_protocol {
     PROTO_S3,   /* REST XML: errors are <Error> documents */
@@ -47,11 +48,15 @@ struct resp_header {
     char *value; /* owned */
 };
 
-/* A response body made of file ranges and memory (multi-part objects, ranges across parts). */
+/* A response body made of file ranges and memory (multi-part objects, ranges across parts).
+ * A piece with `dec` is an encrypted body: off and len are plaintext offsets, and the bytes come
+ * out of the decryptor (which reads fd, or the inline ciphertext it was opened on), segment by
+ * segment, each verified before it is sent; such a piece never goes through sendfile. */
 struct resp_piece {
     int fd;              /* -1 for memory */
     const unsigned char *mem;
     uint64_t off, len;
+    struct sse_dec *dec; /* owned, NULL for plaintext */
 };
 
 struct req {
@@ -154,6 +159,10 @@ int req_xml_begin(struct req *r);
  * alive (e.g. an object's inline data held in handler_state). */
 int req_add_file_piece(struct req *r, int fd, uint64_t off, uint64_t len);
 int req_add_mem_piece(struct req *r, const unsigned char *mem, uint64_t len);
+/* A decrypting piece: plaintext [off, off+len) of the body dec was opened on (store/sse.h). dec
+ * and fd (the blob it reads, or -1 for inline data the request keeps alive) pass to r, also on
+ * failure. */
+int req_add_sse_piece(struct req *r, int fd, struct sse_dec *dec, uint64_t off, uint64_t len);
 /* An error answer with the table's message (or msg when not NULL); extra XML elements can be
  * appended to r->error_extra. Returns -e so handlers can `return req_error(...)`. */
 int req_error(struct req *r, int e, const char *msg);

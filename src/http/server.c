@@ -35,6 +35,7 @@
 #include "http/req.h"
 #include "http/route.h"
 #include "s3/errors.h"
+#include "store/sse.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "trail/record.h"
@@ -142,20 +143,33 @@ int req_xml_begin(struct req *r)
     return rc;
 }
 
-static int add_piece(struct req *r, int fd, const unsigned char *mem, uint64_t off, uint64_t len)
+static int add_piece(struct req *r, int fd, const unsigned char *mem, struct sse_dec *dec,
+                     uint64_t off, uint64_t len)
 {
     struct resp_piece *p = realloc(r->pieces, (r->npieces + 1) * sizeof *p);
     if (!p)
         return -ENOMEM;
     r->pieces = p;
-    p[r->npieces++] = (struct resp_piece){.fd = fd, .mem = mem, .off = off, .len = len};
+    p[r->npieces++] =
+        (struct resp_piece){.fd = fd, .mem = mem, .off = off, .len = len, .dec = dec};
     r->resp_len += len;
     return 0;
 }
 
+int req_add_sse_piece(struct req *r, int fd, struct sse_dec *dec, uint64_t off, uint64_t len)
+{
+    int rc = add_piece(r, fd, NULL, dec, off, len);
+    if (rc) {
+        store_sse_dec_free(dec);
+        if (fd >= 0)
+            close(fd);
+    }
+    return rc;
+}
+
 int req_add_file_piece(struct req *r, int fd, uint64_t off, uint64_t len)
 {
-    int rc = add_piece(r, fd, NULL, off, len);
+    int rc = add_piece(r, fd, NULL, NULL, off, len);
     if (rc)
         close(fd);
     return rc;
@@ -163,7 +177,7 @@ int req_add_file_piece(struct req *r, int fd, uint64_t off, uint64_t len)
 
 int req_add_mem_piece(struct req *r, const unsigned char *mem, uint64_t len)
 {
-    return add_piece(r, -1, mem, 0, len);
+    return add_piece(r, -1, mem, NULL, 0, len);
 }
 
 int req_error(struct req *r, int e, const char *msg)
@@ -327,8 +341,26 @@ int req_offload(struct req *r, int (*work)(struct req *r), int (*then)(struct re
 
 /* ---- the response ---------------------------------------------------------------------------- */
 
-/* Streams r->pieces (file ranges via pread, memory) for multi-piece bodies; a single file piece
- * goes through MHD's sendfile path instead (see build_response). */
+/* Plaintext of a decrypting piece: at most to the end of the segment holding `at`. A segment
+ * that fails authentication ends the response with an error (MHD closes the connection, so the
+ * client sees a body shorter than Content-Length) and is logged; its bytes are never sent. */
+static ssize_t sse_piece_read(struct req *r, struct resp_piece *p, uint64_t at, char *out,
+                              size_t n)
+{
+    ssize_t got = store_sse_dec_read(p->dec, at, out, n);
+    if (got > 0)
+        return got;
+    log_error("request %s: GET /%s/%s: encrypted body at offset %llu %s; response cut short",
+              r->request_id, r->bucket ? r->bucket : "", r->key ? r->key : "",
+              (unsigned long long)at,
+              got == -EBADMSG ? "fails authentication (altered, truncated or reordered)"
+                              : "cannot be read");
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* Streams r->pieces (file ranges via pread, memory, decrypting pieces) for multi-piece and
+ * encrypted bodies; a single plain file piece goes through MHD's sendfile path instead (see
+ * build_response). */
 static ssize_t pieces_reader(void *cls, uint64_t pos, char *out, size_t max)
 {
     struct req *r = cls;
@@ -338,6 +370,8 @@ static ssize_t pieces_reader(void *cls, uint64_t pos, char *out, size_t max)
         if (pos < base + p->len) {
             uint64_t in = pos - base;
             size_t n = (size_t)((p->len - in) < max ? (p->len - in) : max);
+            if (p->dec)
+                return sse_piece_read(r, p, p->off + in, out, n);
             if (p->fd < 0) {
                 memcpy(out, p->mem + in, n);
                 return (ssize_t)n;
@@ -389,9 +423,11 @@ static void drop_headers(struct req *r)
 
 static void drop_pieces(struct req *r)
 {
-    for (size_t i = 0; i < r->npieces; i++)
+    for (size_t i = 0; i < r->npieces; i++) {
         if (r->pieces[i].fd >= 0)
             close(r->pieces[i].fd);
+        store_sse_dec_free(r->pieces[i].dec);
+    }
     free(r->pieces);
     r->pieces = NULL;
     r->npieces = 0;
@@ -419,7 +455,7 @@ static struct MHD_Response *build_response(struct req *r)
     if (r->status == 304 || r->status == 204 || (head && r->error)) {
         len = 0;
         resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-    } else if (r->npieces == 1 && r->pieces[0].fd >= 0 && !head) {
+    } else if (r->npieces == 1 && r->pieces[0].fd >= 0 && !r->pieces[0].dec && !head) {
         /* One file range: MHD sends it with sendfile(2), no copy through user space. The fd
          * passes to MHD, which closes it with the response. */
         len = r->pieces[0].len;

@@ -40,6 +40,11 @@ int h_abort_multipart_upload(struct req *r);
 int h_list_parts(struct req *r);
 int h_list_multipart_uploads(struct req *r);
 
+/* bucket policies: s3/policy.c */
+int h_put_bucket_policy(struct req *r);
+int h_get_bucket_policy(struct req *r);
+int h_delete_bucket_policy(struct req *r);
+
 /* Prechecks (optable.h: run before the body is accepted). */
 int pre_put_object(struct req *r);
 int pre_upload_part(struct req *r);

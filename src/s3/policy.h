@@ -48,8 +48,9 @@ int policy_check(const char *doc, size_t len, const char *bucket, struct buf *wh
  *
  * Matching: Action and Resource (or NotAction / NotResource) take a string or an array of
  * strings, with IAM's wildcards '*' (any run) and '?' (one character); actions compare without
- * regard to case, resources with it, so "s3:*", "*", "s3:Put*" all grant s3:PutObject and
- * "arn:aws:s3:::b/*" covers the log area. The principal reaches CloudTrail when it is
+ * regard to case, resources with it, so "s3:*", "*", "s3:Put*" all grant s3:PutObject, and a
+ * resource of the bucket's ARN followed by "/" and "*" covers the log area. The principal reaches
+ * CloudTrail when it is
  * {"Service": "cloudtrail.amazonaws.com"} (a string or an array naming it), or everyone ("*",
  * {"AWS": "*"}); NotPrincipal reaches it unless it names it (a Deny only: an Allow with
  * NotPrincipal never counts).
@@ -60,9 +61,10 @@ int policy_check(const char *doc, size_t len, const char *bucket, struct buf *wh
  *    ArnLike on s3:x-amz-acl, aws:SourceArn or aws:SourceAccount and holds; any other condition
  *    makes the statement not count (we cannot tell that it grants);
  *  - a Deny refuses when its conditions hold, with IAM's rules for keys a delivery lacks (a
- *    positive operator is false, a negated one, ...IfExists and Null true). An operator this
- *    function cannot evaluate counts as holding: a Deny it cannot judge is taken to refuse, so
- *    1 is only answered when delivery will work.
+ *    positive operator is false; a negated one, ...IfExists and ForAllValues are true; Null
+ *    "true" holds). An operator this function cannot compare (numbers, dates, addresses)
+ *    against a key the delivery carries counts as holding: a Deny it cannot judge is taken to
+ *    refuse, so 1 is only answered when delivery will work.
  */
 int policy_allows_cloudtrail(const char *policy_json, const char *bucket, const char *prefix,
                              const char *account_id, const char *trail_arn)

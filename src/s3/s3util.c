@@ -296,6 +296,26 @@ int s3_reject_headers(struct req *r, const char *const *names, size_t n)
     return 0;
 }
 
+int s3_sse_choice(struct req *r, bool *aes256)
+{
+    *aes256 = false;
+    const char *v = req_header(r, "x-amz-server-side-encryption");
+    if (!v)
+        return 0; /* later: the bucket's default encryption decides here */
+    if (strcmp(v, "AES256") == 0) {
+        *aes256 = true;
+        return 0;
+    }
+    if (strcmp(v, "aws:kms") == 0 || strcmp(v, "aws:kms:dsse") == 0)
+        return req_errorf(r, S3E_NotImplemented,
+                          "Server-side encryption with AWS KMS keys (%s) is not implemented by "
+                          "this server",
+                          v);
+    buf_put_xml_elem(&r->error_extra, "ArgumentName", "x-amz-server-side-encryption");
+    buf_put_xml_elem(&r->error_extra, "ArgumentValue", v);
+    return req_error(r, S3E_InvalidArgument, "The encryption method specified is not supported");
+}
+
 int s3_add_etag(struct req *r, const char *etag)
 {
     return req_add_headerf(r, "ETag", "\"%s\"", etag);

@@ -55,6 +55,14 @@ int s3_no_such_key(struct req *r, const char *key);
 int s3_reject_headers(struct req *r, const char *const *names, size_t n)
     __attribute__((warn_unused_result));
 
+/* The server-side encryption a write asks for with x-amz-server-side-encryption: *aes256 is set
+ * for "AES256" (SSE-S3), left false when the header is absent. "aws:kms" and "aws:kms:dsse"
+ * answer NotImplemented; any other value InvalidArgument "The encryption method specified is
+ * not supported" naming the header and value, as S3 does (errors set on r). When bucket default
+ * encryption is built, an absent header will take the bucket's default here (and the record
+ * then says Default_SSE_S3, since the request did not name it). */
+int s3_sse_choice(struct req *r, bool *aes256) __attribute__((warn_unused_result));
+
 /* ETag header with quotes. */
 int s3_add_etag(struct req *r, const char *etag);
 

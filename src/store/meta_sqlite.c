@@ -202,6 +202,10 @@ static const char *const migrations[] = {
     "  value TEXT NOT NULL,"
     "  PRIMARY KEY(kind, account_id, name)"
     ") STRICT, WITHOUT ROWID;",
+
+    /* 4: server-side encryption at rest: the sse document (store/sse.h) of an encrypted body,
+     * NULL for plaintext. A nullable column added last costs nothing on existing rows. */
+    "ALTER TABLE objects ADD COLUMN sse TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -209,7 +213,7 @@ static const char *const migrations[] = {
 
 #define OBJ_COLS                                                                                   \
     "id, bucket_id, key, version_id, size, etag, mtime_ms, owner_account, storage_class, "         \
-    "checksum_algo, checksum_type, checksum, headers, acl, inline_data"
+    "checksum_algo, checksum_type, checksum, headers, acl, inline_data, sse"
 #define LIST_COLS                                                                                  \
     "key, size, etag, mtime_ms, storage_class, owner_account, checksum_algo, checksum_type"
 #define UPL_COLS                                                                                   \
@@ -293,8 +297,8 @@ static const char *const migrations[] = {
     X(S_OBJECT_ID, "SELECT id FROM objects WHERE bucket_id = ?1 AND key = ?2")                     \
     X(S_OBJECT_INSERT, "INSERT INTO objects(bucket_id, key, version_id, size, etag, mtime_ms, "    \
                        "owner_account, storage_class, checksum_algo, checksum_type, checksum, "    \
-                       "headers, acl, inline_data) "                                               \
-                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")      \
+                       "headers, acl, inline_data, sse) "                                          \
+                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)") \
     X(S_OBJECT_DELETE, "DELETE FROM objects WHERE id = ?1")                                        \
     X(S_OBJECT_SET_ACL, "UPDATE objects SET acl = ?2 WHERE id = ?1")                               \
     X(S_SEGMENTS_GET, "SELECT blob_id, size, part_number, etag, checksum FROM segments "           \
@@ -1476,6 +1480,8 @@ static int row_object(sqlite3_stmt *s, struct object_meta *m)
             rc = -ENOMEM;
         }
     }
+    if (!rc)
+        rc = col_dup(s, 15, &m->sse);
     return rc;
 }
 
@@ -1614,7 +1620,8 @@ static int msq_object_put(void *be, struct store_txn *t, struct object_meta *m)
     sqlite3_stmt *s = NULL;
     int64_t old;
     if (!m->key || (m->nsegs && !m->segs) || (m->nsegs && m->inline_len) ||
-        (m->inline_len && !m->inline_data) || m->inline_len > INT32_MAX)
+        (m->inline_len && !m->inline_data) || m->inline_len > INT32_MAX ||
+        (m->sse && m->nsegs > 1))
         return -EINVAL;
     for (size_t i = 0; i < m->nsegs; i++)
         if (!store__blob_id_valid(m->segs[i].blob_id))
@@ -1661,6 +1668,8 @@ static int msq_object_put(void *be, struct store_txn *t, struct object_meta *m)
         rc = sq_err(m->inline_len ? sqlite3_bind_blob(s, 14, m->inline_data, (int)m->inline_len,
                                                       SQLITE_TRANSIENT)
                                   : sqlite3_bind_null(s, 14));
+    if (!rc)
+        rc = bind_str(s, 15, m->sse);
     if (rc) {
         stmt_done(s);
         return rc;

@@ -6,6 +6,7 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,7 @@ static void store_free(struct store *st)
     pthread_cond_destroy(&st->cv);
     pthread_mutex_destroy(&st->mu);
     pthread_mutex_destroy(&st->fanout_mu);
+    OPENSSL_cleanse(st->master_key, sizeof st->master_key);
     free(st->dir);
     free(st);
 }
@@ -117,6 +119,8 @@ int store_open(const char *dir, struct store **out)
         rc = lock_dir(st, &sweep);
     if (!rc)
         rc = store__blob_init_dirs(st);
+    if (!rc)
+        rc = store__sse_master_init(st);
     if (!rc)
         rc = st->meta->open(dir, &st->be);
     /* Before the writer starts: no blob can be in flight, so whatever no row names is an orphan
@@ -283,7 +287,8 @@ void store_object_free(struct object_meta *m)
     free(m->acl);
     free(m->inline_data);
     free(m->segs);
-    m->key = m->headers = m->acl = NULL;
+    free(m->sse);
+    m->key = m->headers = m->acl = m->sse = NULL;
     m->inline_data = NULL;
     m->segs = NULL;
     m->inline_len = m->nsegs = 0;

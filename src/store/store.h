@@ -37,6 +37,11 @@
  *
  * Ids of buckets and objects are never reused, so an id read earlier can never name a bucket or
  * object created after the one it was read from.
+ *
+ * Encryption at rest (SSE-S3): an object whose `sse` is set has its body (inline or blob) stored
+ * in the segmented AES-256-GCM format of store/sse.h, under a data key wrapped by the master key
+ * <dir>/master.key. The store keeps sizes, ETags and checksums of the plaintext; readers decrypt
+ * through store/sse.h (s3_object_read() and GET do).
  */
 #ifndef S3TRAIL_STORE_H
 #define S3TRAIL_STORE_H
@@ -52,7 +57,8 @@ struct store_txn;
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
-/* Opens (creating if needed) the data directory: <dir>/meta.db, <dir>/blobs, <dir>/tmp; runs
+/* Opens (creating if needed) the data directory: <dir>/meta.db, <dir>/blobs, <dir>/tmp; loads
+ * <dir>/master.key (created, mode 0600, when absent; -EINVAL when it is not a 32-byte key); runs
  * schema migrations; sweeps temp files and orphan blobs when no other process has the directory
  * open (a shared flock on <dir>/lock, held for the life of the store, tells); starts the writer
  * thread. Several processes may open one directory (the server and `s3trail admin`); SQLite
@@ -165,6 +171,11 @@ struct object_meta {
     size_t inline_len;
     struct segment *segs;       /* owned array */
     size_t nsegs;
+    /* Encryption at rest: NULL for a plaintext body, else the owned sse document (store/sse.h)
+     * of a body stored encrypted — then inline_len / the blob's file size is the stored length
+     * (store_sse_stored_len(size)), not `size`. Only inline and single-blob objects (nsegs <= 1)
+     * are encrypted in this version. */
+    char *sse;
 };
 void store_object_free(struct object_meta *m);
 
@@ -322,6 +333,36 @@ void store_blob_abort(struct store *st, struct blob_writer *w);
 int store_blob_open(struct store *st, const char *blob_id) WUR;
 /* Unlinks a finished blob that was never committed (a failed request's body). */
 void store_blob_discard(struct store *st, const char *blob_id);
+
+/* ---- server-side encryption (SSE-S3) --------------------------------------------------------
+ *
+ * One-shot encryption of a body held in memory, for writers that have it whole (CloudTrail log
+ * files). The format, and a streaming encryptor/decryptor, are in store/sse.h. Each call draws a
+ * fresh data key and salt; *sse_json (owned by the caller, free()) goes into object_meta.sse of
+ * the object that names the result, and is NULL on failure.
+ *
+ * store_sse_encrypt_blob: writes the encrypted form of p[0..n) into w, a writer begun with
+ *   store_blob_begin() and not yet written; the caller then calls store_blob_finish() (or
+ *   store_blob_abort() on failure). The blob holds store_sse_stored_len(n, SSE_SEG_SIZE) bytes;
+ *   the segment names it with size = n (the plaintext size).
+ * store_sse_encrypt_inline: *out (owned, malloc) receives the encrypted form, *out_len bytes, for
+ *   object_meta.inline_data / inline_len (n bytes of plaintext, at most the inline limit).
+ *
+ * A log file stored encrypted, start to end:
+ *   struct blob_writer w; char *sse = NULL;
+ *   store_blob_begin(st, &w);
+ *   store_sse_encrypt_blob(st, gz, gzlen, &w, &sse);    // on failure: store_blob_abort()
+ *   store_blob_finish(st, &w);
+ *   struct segment g = {.size = gzlen};  copy w.id into g.blob_id, the MD5 hex into g.etag;
+ *   m.size = gzlen; m.etag = MD5 hex of gz (plaintext); m.segs = &g; m.nsegs = 1; m.sse = sse;
+ *   store_submit(...) with an apply calling store_txn_object_put(t, &m);
+ *   if that fails: store_blob_discard(st, w.id).
+ * GET and HEAD of the object then answer x-amz-server-side-encryption: AES256.
+ * Errors: -EINVAL (NULL arguments), -ENOMEM, -EIO, a blob write's -ENOSPC/-EIO. */
+int store_sse_encrypt_blob(struct store *st, const void *p, size_t n, struct blob_writer *w,
+                           char **sse_json) WUR;
+int store_sse_encrypt_inline(struct store *st, const void *p, size_t n, unsigned char **out,
+                             size_t *out_len, char **sse_json) WUR;
 
 /* ---- account documents ----------------------------------------------------------------------
  *

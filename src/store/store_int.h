@@ -7,7 +7,8 @@
  *   meta_sqlite.c  the SQLite metadata back end (schema, migrations, per-thread read
  *                  connections, the write connection, listing);
  *   writer.c       the writer thread: queue, group commit, unlink-after-commit, done callbacks;
- *   blob.c         body files: temp file, fsync, rename, fan-out directories, the orphan sweep.
+ *   blob.c         body files: temp file, fsync, rename, fan-out directories, the orphan sweep;
+ *   sse.c          server-side encryption: the master key, data keys, the segment format (sse.h).
  *
  * Metadata sits behind `struct meta_backend` so a PostgreSQL back end can slot in: store.c and
  * writer.c only ever call through st->meta. Bodies are plain functions, not a vtable, because the
@@ -157,6 +158,9 @@ struct store {
     /* Serialises fan-out directory creation (blob.c), so no thread can rename a blob into a
      * directory whose own entry another thread created but has not yet made durable. */
     pthread_mutex_t fanout_mu;
+    /* SSE-S3's master key (<dir>/master.key, sse.h), loaded or created by store_open() before
+     * anything can read or write a body; constant afterwards, so readable from any thread. */
+    unsigned char master_key[32];
 
     /* The writer (writer.c). mu guards the queue, `stopping` and `stats`. */
     pthread_mutex_t mu;
@@ -183,5 +187,10 @@ int store__blob_sweep(struct store *st) WUR;
 int store__blob_unlink(struct store *st, const char *blob_id);
 /* True for exactly 32 lower-case hex digits. */
 bool store__blob_id_valid(const char *id);
+
+/* sse.c */
+/* Loads <dir>/master.key into st->master_key, creating it first when absent (sse.h tells how).
+ * -EINVAL (and a log line) when the file is not exactly 32 bytes. Needs <dir>/tmp. */
+int store__sse_master_init(struct store *st) WUR;
 
 #endif

@@ -10,6 +10,7 @@
  * (cloudtrail.md §5.2).
  */
 #include "trail/ctapi.h"
+#include "trail/trails.h"
 
 #include "http/req.h"
 #include "s3/errors.h"
@@ -33,20 +34,20 @@ int64_t ct_retention_ms = 90LL * 24 * 3600 * 1000;
 
 const struct s3_op ct_ops[] = {
     /* clang-format off */
-    CT_OP(AddTags, false, NULL),
+    CT_OP(AddTags, false, ct_add_tags),
     CT_OP(CancelQuery, false, NULL),
     CT_OP(CreateChannel, false, NULL),
     CT_OP(CreateDashboard, false, NULL),
     CT_OP(CreateEventDataStore, false, NULL),
-    CT_OP(CreateTrail, false, NULL),
+    CT_OP(CreateTrail, false, ct_create_trail),
     CT_OP(DeleteChannel, false, NULL),
     CT_OP(DeleteDashboard, false, NULL),
     CT_OP(DeleteEventDataStore, false, NULL),
     CT_OP(DeleteResourcePolicy, false, NULL),
-    CT_OP(DeleteTrail, false, NULL),
+    CT_OP(DeleteTrail, false, ct_delete_trail),
     CT_OP(DeregisterOrganizationDelegatedAdmin, false, NULL),
     CT_OP(DescribeQuery, true, NULL),
-    CT_OP(DescribeTrails, true, NULL),
+    CT_OP(DescribeTrails, true, ct_describe_trails),
     CT_OP(DisableFederation, false, NULL),
     CT_OP(EnableFederation, false, NULL),
     CT_OP(GenerateQuery, false, NULL),
@@ -54,13 +55,13 @@ const struct s3_op ct_ops[] = {
     CT_OP(GetDashboard, true, NULL),
     CT_OP(GetEventConfiguration, true, NULL),
     CT_OP(GetEventDataStore, true, NULL),
-    CT_OP(GetEventSelectors, true, NULL),
+    CT_OP(GetEventSelectors, true, ct_get_event_selectors),
     CT_OP(GetImport, true, NULL),
     CT_OP(GetInsightSelectors, true, NULL),
     CT_OP(GetQueryResults, true, NULL),
     CT_OP(GetResourcePolicy, true, NULL),
-    CT_OP(GetTrail, true, NULL),
-    CT_OP(GetTrailStatus, true, NULL),
+    CT_OP(GetTrail, true, ct_get_trail),
+    CT_OP(GetTrailStatus, true, ct_get_trail_status),
     CT_OP(ListChannels, true, NULL),
     CT_OP(ListDashboards, true, NULL),
     CT_OP(ListEventDataStores, true, NULL),
@@ -70,29 +71,29 @@ const struct s3_op ct_ops[] = {
     CT_OP(ListInsightsMetricData, true, NULL),
     CT_OP(ListPublicKeys, true, NULL),
     CT_OP(ListQueries, true, NULL),
-    CT_OP(ListTags, true, NULL),
-    CT_OP(ListTrails, true, NULL),
+    CT_OP(ListTags, true, ct_list_tags),
+    CT_OP(ListTrails, true, ct_list_trails),
     CT_OP(LookupEvents, true, ct_lookup_events),
     CT_OP(PutEventConfiguration, false, NULL),
-    CT_OP(PutEventSelectors, false, NULL),
+    CT_OP(PutEventSelectors, false, ct_put_event_selectors),
     CT_OP(PutInsightSelectors, false, NULL),
     CT_OP(PutResourcePolicy, false, NULL),
     CT_OP(RegisterOrganizationDelegatedAdmin, false, NULL),
-    CT_OP(RemoveTags, false, NULL),
+    CT_OP(RemoveTags, false, ct_remove_tags),
     CT_OP(RestoreEventDataStore, false, NULL),
     CT_OP(SearchSampleQueries, false, NULL),
     CT_OP(StartDashboardRefresh, false, NULL),
     CT_OP(StartEventDataStoreIngestion, false, NULL),
     CT_OP(StartImport, false, NULL),
-    CT_OP(StartLogging, false, NULL),
+    CT_OP(StartLogging, false, ct_start_logging),
     CT_OP(StartQuery, false, NULL),
     CT_OP(StopEventDataStoreIngestion, false, NULL),
     CT_OP(StopImport, false, NULL),
-    CT_OP(StopLogging, false, NULL),
+    CT_OP(StopLogging, false, ct_stop_logging),
     CT_OP(UpdateChannel, false, NULL),
     CT_OP(UpdateDashboard, false, NULL),
     CT_OP(UpdateEventDataStore, false, NULL),
-    CT_OP(UpdateTrail, false, NULL),
+    CT_OP(UpdateTrail, false, ct_update_trail),
     /* clang-format on */
 };
 const size_t ct_ops_count = sizeof ct_ops / sizeof ct_ops[0];

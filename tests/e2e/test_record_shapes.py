@@ -275,6 +275,23 @@ def test_delete_bucket(server, s3, samples):
     assert ours["responseElements"] is None
 
 
+def test_get_bucket_policy(server, s3, bucket, samples):
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "config.amazonaws.com"},
+        "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}"}]})
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+    resp = s3.get_bucket_policy(Bucket=bucket)
+    ours = record_of(server, rid(resp))
+    sample = samples["d998d8c4-3191-4a8b-b5dd-d7f4ed6f647d"]
+    acct = check_common(ours, server, rid(resp), "GetBucketPolicy", True, True)
+    compare_shape(ours, sample, extra=ELASTIC_EXTRA)
+    compare_params(ours, sample)
+    assert ours["requestParameters"] == {"bucketName": bucket, "Host": f"127.0.0.1:{server.port}", "policy": ""}
+    assert ours["responseElements"] is None
+    assert ours["resources"] == [bucket_entry(bucket, acct)]
+    assert ours["additionalEventData"]["bytesTransferredOut"] == len(policy)
+
+
 # Operations not built yet: answered NotImplemented, recorded all the same.
 NOT_BUILT = [
     # (eventID of the AWS record, eventName, boto3 method, kwargs, readOnly, sub-resource,
@@ -288,8 +305,6 @@ NOT_BUILT = [
      lambda owner: {}, True, "versioning", None, "docs"),
     ("82c10c51-1f5d-4de1-b729-4d0c3c45e0d4", "GetBucketAcl", "get_bucket_acl",
      lambda owner: {}, True, "acl", None, None),
-    ("d998d8c4-3191-4a8b-b5dd-d7f4ed6f647d", "GetBucketPolicy", "get_bucket_policy",
-     lambda owner: {}, True, "policy", None, "elastic"),
     ("b03b0a3d-44bf-4e9e-bf1d-393c95e52d83", "PutBucketVersioning", "put_bucket_versioning",
      lambda owner: {"VersioningConfiguration": {"Status": "Enabled"}},
      False, "versioning", "VersioningConfiguration", "elastic"),

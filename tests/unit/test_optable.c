@@ -411,6 +411,9 @@ TEST(optable_handlers)
         {"AbortMultipartUpload", h_abort_multipart_upload},
         {"ListParts", h_list_parts},
         {"ListMultipartUploads", h_list_multipart_uploads},
+        {"PutBucketPolicy", h_put_bucket_policy},
+        {"GetBucketPolicy", h_get_bucket_policy},
+        {"DeleteBucketPolicy", h_delete_bucket_policy},
     };
     size_t with = 0;
     for (size_t i = 0; i < s3_ops_count; i++)

@@ -1,0 +1,527 @@
+#include "trail/delivery.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "http/req.h"
+#include "s3/errors.h"
+#include "s3/optable.h"
+#include "store/store.h"
+#include "trail/record.h"
+#include "trail/trailview.h"
+#include "util/hash.h"
+#include "util/log.h"
+
+/* A file holds at most this many records, and its compressed size stays under AWS's 50 MB cap:
+ * records are at most 256 KB each, so 150 of them can never reach it uncompressed, and typical
+ * 1-2 KB records compress 10x; the count bound keeps a file's memory small either way. */
+#define FILE_MAX_RECORDS 5000
+#define FILE_MAX_RAW_BYTES (45u * 1024 * 1024)
+/* How many journal rows one pass reads per trail. */
+#define SCAN_BATCH 2000
+/* Retry backoff after a failed delivery, doubling up to the cap. */
+#define BACKOFF_MIN_S 1
+#define BACKOFF_MAX_S 60
+
+struct trail_state {
+    char key[256]; /* account/name: matches across passes */
+    int64_t due_ms; /* next time its pending events may be delivered */
+    unsigned backoff_s;
+    bool seen;
+};
+
+struct delivery {
+    struct store *st;
+    unsigned interval_s;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    bool flush;
+    struct trail_state *states;
+    size_t nstates;
+};
+
+/* ---- the log file ----------------------------------------------------------------------------- */
+
+/* gzip (RFC 1952) of the whole buffer; *out owned. */
+static int gzip_buf(const char *p, size_t n, unsigned char **out, size_t *outlen)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -ENOMEM;
+    size_t cap = deflateBound(&z, (uLong)n);
+    unsigned char *buf = malloc(cap);
+    if (!buf) {
+        deflateEnd(&z);
+        return -ENOMEM;
+    }
+    z.next_in = (unsigned char *)p;
+    z.avail_in = (uInt)n;
+    z.next_out = buf;
+    z.avail_out = (uInt)cap;
+    int zrc = deflate(&z, Z_FINISH);
+    *outlen = z.total_out;
+    deflateEnd(&z);
+    if (zrc != Z_STREAM_END) {
+        free(buf);
+        return -EIO;
+    }
+    *out = buf;
+    return 0;
+}
+
+/* <account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<16 alphanumerics>.json.gz under the dated
+ * folder; the date is the delivery time, as AWS names files. */
+static int log_key(const struct trail_view *t, const char *region, int64_t now_ms, char *out,
+                   size_t cap)
+{
+    time_t now = (time_t)(now_ms / 1000);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char day[16], stamp[32], uniq[17];
+    strftime(day, sizeof day, "%Y/%m/%d", &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%MZ", &tm);
+    if (hash_random_upper_alnum(uniq, 16))
+        return -EIO;
+    /* Upper-case letters and digits only from the helper; AWS mixes cases, consumers ignore it. */
+    int n = snprintf(out, cap, "%s%sAWSLogs/%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_%s.json.gz",
+                     t->prefix, t->prefix[0] ? "/" : "", t->account_id, region, day,
+                     t->account_id, region, stamp, uniq);
+    return n > 0 && (size_t)n < cap ? 0 : -E2BIG;
+}
+
+/* ---- one delivery: a file, the cursor, the delivery's own record ------------------------------ */
+
+struct file_job {
+    struct store *st;
+    const struct trail_view *trail;
+    struct bucket bkt;
+    char key[1100];
+    unsigned char *gz;
+    size_t gzlen;
+    char blob_id[33];
+    bool in_blob;
+    int64_t new_cursor;  /* the last journal row this delivery covers */
+    int64_t now_ms;
+    char etag[33];
+    int s3_error;        /* an S3 error code to remember (NoSuchBucket, ...), 0 for none */
+};
+
+/* The record of the delivery's PutObject, as AWS writes it for its own deliveries: AWSService
+ * identity invoked by cloudtrail.amazonaws.com, x-amz-acl bucket-owner-full-control. */
+static int delivery_record(struct store_txn *t, const struct file_job *j)
+{
+    struct req *r = calloc(1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    struct kv headers[] = {
+        {"Host", ""},
+        {"x-amz-acl", "bucket-owner-full-control"},
+        {"User-Agent", "cloudtrail.amazonaws.com"},
+    };
+    r->op = optable_find("PutObject");
+    r->method = "PUT";
+    r->bucket = (char *)j->bkt.name;
+    r->key = (char *)j->key;
+    r->headers = headers;
+    r->nheaders = sizeof headers / sizeof headers[0];
+    r->host = "";
+    r->bkt = j->bkt;
+    r->bkt_loaded = true;
+    snprintf(r->region, sizeof r->region, "%s", j->bkt.region);
+    r->who.type = PRINCIPAL_AWS_SERVICE;
+    snprintf(r->who.principal_id, sizeof r->who.principal_id, "cloudtrail.amazonaws.com");
+    snprintf(r->who.account_id, sizeof r->who.account_id, "%s", j->bkt.owner_account);
+    snprintf(r->source_ip, sizeof r->source_ip, "cloudtrail.amazonaws.com");
+    r->status = 200;
+    r->audited = true;
+    r->bytes_in = j->gzlen;
+    r->start_ms = j->now_ms;
+    unsigned char raw[56];
+    if (hash_random_bytes(raw, sizeof raw) == 0) {
+        hash_hex(raw, 8, r->request_id);
+        for (char *p = r->request_id; *p; p++)
+            if (*p >= 'a' && *p <= 'f')
+                *p = (char)(*p - 'a' + 'A');
+        hash_base64_encode(raw + 8, 48, r->host_id);
+    }
+    struct event_row ev;
+    memset(&ev, 0, sizeof ev);
+    int rc = record_build(r, &ev);
+    if (!rc && ev.account_id[0])
+        rc = store_txn_event_append(t, &ev);
+    free(ev.resources);
+    free(ev.record);
+    free(r);
+    return rc;
+}
+
+static int file_apply(struct store_txn *t, void *arg)
+{
+    struct file_job *j = arg;
+    /* The trail and its bucket, as they are now (the writer serialises us with every API
+     * change): a trail deleted meanwhile, or moved to another bucket, gets nothing. */
+    char *doc = NULL;
+    int rc = store_txn_doc_get(t, TRAIL_DOC_KIND, j->trail->account_id, j->trail->doc_name, &doc);
+    if (rc)
+        return rc == -ENOENT ? -ECANCELED : rc;
+    struct trail_view now;
+    rc = trail_view_parse(doc, &now);
+    if (!rc && (now.cursor != j->trail->cursor || strcmp(now.bucket, j->trail->bucket) != 0))
+        rc = -ECANCELED;
+    struct bucket b;
+    if (!rc) {
+        rc = store_txn_bucket_get(t, j->trail->bucket, &b);
+        if (rc == -ENOENT)
+            j->s3_error = S3E_NoSuchBucket;
+    }
+    if (!rc) {
+        store_bucket_free(&j->bkt);
+        j->bkt = b;
+        struct object_meta m;
+        memset(&m, 0, sizeof m);
+        struct segment seg;
+        memset(&seg, 0, sizeof seg);
+        m.bucket_id = b.id;
+        m.key = j->key;
+        m.size = j->gzlen;
+        snprintf(m.etag, sizeof m.etag, "%s", j->etag);
+        m.mtime_ms = j->now_ms;
+        snprintf(m.owner_account, sizeof m.owner_account, "%s", b.owner_account);
+        snprintf(m.storage_class, sizeof m.storage_class, "STANDARD");
+        m.headers = "{\"content-type\":\"application/json\",\"content-encoding\":\"gzip\"}";
+        m.acl = trail_bucket_owner_acl(j->st, b.owner_account);
+        if (j->in_blob) {
+            snprintf(seg.blob_id, sizeof seg.blob_id, "%s", j->blob_id);
+            seg.size = j->gzlen;
+            snprintf(seg.etag, sizeof seg.etag, "%s", j->etag);
+            m.segs = &seg;
+            m.nsegs = 1;
+        } else {
+            m.inline_data = j->gz;
+            m.inline_len = j->gzlen;
+        }
+        rc = m.acl ? store_txn_object_put(t, &m) : -ENOMEM;
+        free(m.acl);
+    }
+    if (!rc)
+        rc = trail_doc_delivered(t, j->trail, j->new_cursor, j->now_ms);
+    if (!rc)
+        rc = delivery_record(t, j);
+    free(doc);
+    return rc;
+}
+
+/* Remembers a failure in the trail's delivery state (its own small transaction). */
+struct failure {
+    const struct trail_view *trail;
+    const char *code;
+    int64_t now_ms;
+};
+
+static int failure_apply(struct store_txn *t, void *arg)
+{
+    struct failure *f = arg;
+    return trail_doc_delivery_failed(t, f->trail, f->code, f->now_ms);
+}
+
+/* Writes one file for `region` from the records in `json` and commits it with the cursor. */
+static int deliver_file(struct delivery *d, const struct trail_view *t, const char *region,
+                        struct buf *json, int64_t new_cursor)
+{
+    struct file_job j;
+    memset(&j, 0, sizeof j);
+    j.st = d->st;
+    j.trail = t;
+    j.new_cursor = new_cursor;
+    j.now_ms = store_now_ms();
+    int rc = log_key(t, region, j.now_ms, j.key, sizeof j.key);
+    if (!rc)
+        rc = gzip_buf(json->data, json->len, &j.gz, &j.gzlen);
+    if (rc)
+        return rc;
+    unsigned char md5[16];
+    hash_md5(j.gz, j.gzlen, md5);
+    hash_hex(md5, 16, j.etag);
+    /* Large files go to a blob first (fsync, rename) like any body; small ones ride inline in
+     * the same transaction. */
+    if (j.gzlen > 64 * 1024) {
+        struct blob_writer w = {0};
+        rc = store_blob_begin(d->st, &w);
+        if (!rc)
+            rc = store_blob_write(&w, j.gz, j.gzlen);
+        if (!rc)
+            rc = store_blob_finish(d->st, &w);
+        if (rc) {
+            store_blob_abort(d->st, &w);
+            free(j.gz);
+            return rc;
+        }
+        snprintf(j.blob_id, sizeof j.blob_id, "%s", w.id);
+        j.in_blob = true;
+    }
+    rc = store_submit_wait(d->st, file_apply, &j);
+    if (rc && j.in_blob)
+        store_blob_discard(d->st, j.blob_id);
+    if (rc && rc != -ECANCELED) {
+        struct failure f = {t, j.s3_error ? s3err_code(j.s3_error) : "InternalError", j.now_ms};
+        if (store_submit_wait(d->st, failure_apply, &f))
+            log_warn("trail %s: could not record its delivery error", t->name);
+    }
+    store_bucket_free(&j.bkt);
+    free(j.gz);
+    return rc;
+}
+
+/* ---- a pass over one trail -------------------------------------------------------------------- */
+
+struct region_batch {
+    char region[32];
+    struct buf json;
+    size_t n;
+    bool real; /* holds at least one record that is not the server's own delivery */
+};
+
+static bool is_own_delivery(const struct event_row *e)
+{
+    return strcmp(e->username, "cloudtrail.amazonaws.com") == 0 && e->access_key[0] == '\0';
+}
+
+static struct region_batch *batch_for(struct region_batch **v, size_t *n, const char *region)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i].region, region) == 0)
+            return &(*v)[i];
+    struct region_batch *nv = realloc(*v, (*n + 1) * sizeof *nv);
+    if (!nv)
+        return NULL;
+    *v = nv;
+    struct region_batch *b = &nv[(*n)++];
+    memset(b, 0, sizeof *b);
+    snprintf(b->region, sizeof b->region, "%s", region);
+    buf_puts(&b->json, "{\"Records\":[");
+    return b;
+}
+
+/*
+ * Delivers what the trail has pending up to `limit` (the journal's end, or where a stopped trail
+ * stopped). Rows are gathered from the cursor on; a file is cut per region when it is full, and
+ * at the end when the trail is due. The cursor after a file is the last row read before it was
+ * cut, so every row the trail skipped before that point is behind it too.
+ */
+static int deliver_trail(struct delivery *d, const struct trail_view *t, bool due)
+{
+    int64_t cursor = t->cursor;
+    int64_t limit = t->limit_seq;
+    struct region_batch *batches = NULL;
+    size_t nb = 0;
+    int rc = 0;
+    bool any_real = false;
+    int64_t scanned_to = cursor;
+    while (!rc && scanned_to < limit) {
+        struct event_row *rows = NULL;
+        size_t n = 0;
+        rc = store_event_scan(d->st, scanned_to, SCAN_BATCH, &rows, &n);
+        if (rc || n == 0) {
+            store_event_rows_free(rows, n);
+            break;
+        }
+        for (size_t i = 0; i < n && !rc; i++) {
+            struct event_row *e = &rows[i];
+            if (e->seq > limit)
+                break;
+            scanned_to = e->seq;
+            if (!trail_takes(t, e))
+                continue;
+            struct region_batch *b = batch_for(&batches, &nb, e->region);
+            if (!b) {
+                rc = -ENOMEM;
+                break;
+            }
+            if (b->n)
+                buf_putc(&b->json, ',');
+            buf_puts(&b->json, e->record);
+            b->n++;
+            if (!is_own_delivery(e))
+                b->real = any_real = true;
+            if (!buf_ok(&b->json))
+                rc = -ENOMEM;
+        }
+        store_event_rows_free(rows, n);
+        if (n < SCAN_BATCH)
+            break;
+        for (size_t k = 0; k < nb && !rc; k++)
+            if (batches[k].n >= FILE_MAX_RECORDS || batches[k].json.len >= FILE_MAX_RAW_BYTES)
+                due = true; /* full: write now, whatever the interval */
+        if (due)
+            break;
+    }
+    /* Nothing but our own deliveries: they wait for real events (no feedback loop). */
+    if (!rc && due && any_real) {
+        for (size_t k = 0; k < nb && !rc; k++) {
+            buf_puts(&batches[k].json, "]}");
+            /* Each region's file carries the cursor only when it is the last one written: a
+             * crash between two regions' files must not skip the second. */
+            int64_t cur = k + 1 == nb ? scanned_to : t->cursor;
+            rc = deliver_file(d, t, batches[k].region, &batches[k].json, cur);
+            if (!rc && k + 1 < nb) {
+                /* Later files of this pass go on from the same cursor; re-read the trail so the
+                 * cursor check in file_apply sees the current value. */
+            }
+        }
+    } else if (!rc && due && nb == 0 && scanned_to > t->cursor) {
+        /* Nothing for this trail in what was read: move the cursor past it. */
+        rc = trail_doc_advance(d->st, t, scanned_to);
+    }
+    for (size_t k = 0; k < nb; k++)
+        buf_free(&batches[k].json);
+    free(batches);
+    return rc;
+}
+
+static struct trail_state *state_for(struct delivery *d, const struct trail_view *t)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s/%s", t->account_id, t->doc_name);
+    for (size_t i = 0; i < d->nstates; i++)
+        if (strcmp(d->states[i].key, key) == 0)
+            return &d->states[i];
+    struct trail_state *v = realloc(d->states, (d->nstates + 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    d->states = v;
+    struct trail_state *s = &v[d->nstates++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->key, sizeof s->key, "%s", key);
+    s->due_ms = store_now_ms() + (int64_t)d->interval_s * 1000;
+    return s;
+}
+
+/* One pass over every trail; flush: deliver whatever is pending now. */
+static void pass(struct delivery *d, bool flush)
+{
+    struct store_doc *docs = NULL;
+    size_t n = 0;
+    if (store_doc_list(d->st, TRAIL_DOC_KIND, NULL, &docs, &n))
+        return;
+    int64_t last = 0;
+    if (store_event_last_seq(d->st, &last)) {
+        store_docs_free(docs, n);
+        return;
+    }
+    int64_t now = store_now_ms();
+    for (size_t i = 0; i < n; i++) {
+        struct trail_view t;
+        if (trail_view_parse(docs[i].value, &t))
+            continue;
+        snprintf(t.account_id, sizeof t.account_id, "%s", docs[i].account_id);
+        snprintf(t.doc_name, sizeof t.doc_name, "%s", docs[i].name);
+        t.limit_seq = trail_limit_seq(&t, last);
+        if (t.limit_seq <= t.cursor) {
+            trail_view_free(&t);
+            continue;
+        }
+        struct trail_state *s = state_for(d, &t);
+        bool due = flush || (s && now >= s->due_ms);
+        int rc = deliver_trail(d, &t, due);
+        if (s && due) {
+            if (rc && rc != -ECANCELED) {
+                s->backoff_s = s->backoff_s ? s->backoff_s * 2 : BACKOFF_MIN_S;
+                if (s->backoff_s > BACKOFF_MAX_S)
+                    s->backoff_s = BACKOFF_MAX_S;
+                s->due_ms = now + (int64_t)s->backoff_s * 1000;
+            } else {
+                s->backoff_s = 0;
+                s->due_ms = now + (int64_t)d->interval_s * 1000;
+            }
+        }
+        trail_view_free(&t);
+    }
+    store_docs_free(docs, n);
+}
+
+static void *loop(void *arg)
+{
+    struct delivery *d = arg;
+    pthread_mutex_lock(&d->mu);
+    while (!d->stop) {
+        bool flush = d->flush;
+        d->flush = false;
+        pthread_mutex_unlock(&d->mu);
+        pass(d, flush);
+        pthread_mutex_lock(&d->mu);
+        if (d->stop || d->flush)
+            continue;
+        /* A tick a second: the interval decides when a trail is due, the tick how late. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&d->cv, &d->mu, &ts);
+    }
+    pthread_mutex_unlock(&d->mu);
+    pass(d, true); /* graceful stop: what is pending goes out */
+    return NULL;
+}
+
+/* The running instance, for delivery_kick(). */
+static struct delivery *_Atomic running;
+
+int delivery_start(struct store *st, unsigned interval_s, struct delivery **out)
+{
+    struct delivery *d = calloc(1, sizeof *d);
+    if (!d)
+        return -ENOMEM;
+    d->st = st;
+    d->interval_s = interval_s ? interval_s : 1;
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, NULL);
+    if (pthread_create(&d->thread, NULL, loop, d) != 0) {
+        pthread_cond_destroy(&d->cv);
+        pthread_mutex_destroy(&d->mu);
+        free(d);
+        return -EAGAIN;
+    }
+    running = d;
+    *out = d;
+    return 0;
+}
+
+void delivery_kick(void)
+{
+    delivery_flush(running);
+}
+
+void delivery_flush(struct delivery *d)
+{
+    if (!d)
+        return;
+    pthread_mutex_lock(&d->mu);
+    d->flush = true;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+void delivery_stop(struct delivery *d)
+{
+    if (!d)
+        return;
+    running = NULL;
+    pthread_mutex_lock(&d->mu);
+    d->stop = true;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    pthread_join(d->thread, NULL);
+    pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->mu);
+    free(d->states);
+    free(d);
+}
