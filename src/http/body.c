@@ -148,9 +148,10 @@ static int sink(void *arg, const char *p, size_t n)
          * after the unlink, and it would write, fsync and read every byte twice. Here the cost
          * is AES-256-GCM on the request thread, next to the MD5 every PUT already computes.
          * Measured on this machine (release build, one core, tests/unit/test_sse.c sse_bench):
-         * streamed sealing 4.1 GB/s against MD5's 0.93 GB/s, so a fifth of MD5's CPU; and end
-         * to end (curl, 1 GiB PUT, UNSIGNED-PAYLOAD, best of 3) 360 MB/s with SSE against
-         * 353 MB/s without: within noise, the disk and MD5 set the pace.
+         * streamed sealing 4.1 GB/s against MD5's 0.9 GB/s, so a fifth of MD5's CPU; and end
+         * to end (curl, 1 GiB PUT, UNSIGNED-PAYLOAD, best of 3, two runs) 360 and 385 MB/s with
+         * SSE against 353 and 407 MB/s without: within the run-to-run noise, the disk and MD5
+         * set the pace.
          */
         if (b->sse) {
             rc = store_sse_enc_begin(b->st, body_blob_out, &b->blob, &b->enc);

@@ -108,8 +108,8 @@ struct file_job {
     char key[1100];
     unsigned char *gz;
     size_t gzlen;
+    char *sse;               /* the object's encryption document (store.h) */
     char blob_id[33];
-    bool in_blob;
     int64_t new_cursor;  /* the last journal row this delivery covers */
     int64_t now_ms;
     char etag[33];
@@ -144,6 +144,10 @@ static int delivery_record(struct store_txn *t, const struct file_job *j)
     snprintf(r->source_ip, sizeof r->source_ip, "cloudtrail.amazonaws.com");
     r->status = 200;
     r->audited = true;
+    /* The record says what the write did: SSE-S3 (responseElements, SSEApplied). */
+    struct resp_header sse_hdr = {"x-amz-server-side-encryption", "AES256"};
+    r->resp_headers = &sse_hdr;
+    r->n_resp_headers = 1;
     r->bytes_in = j->gzlen;
     r->start_ms = j->now_ms;
     unsigned char raw[56];
@@ -175,9 +179,14 @@ static int file_apply(struct store_txn *t, void *arg)
     if (rc)
         return rc == -ENOENT ? -ECANCELED : rc;
     struct trail_view now;
+    snprintf(now.account_id, sizeof now.account_id, "%s", j->trail->account_id);
+    snprintf(now.doc_name, sizeof now.doc_name, "%s", j->trail->doc_name);
     rc = trail_view_parse(doc, &now);
-    if (!rc && (now.cursor != j->trail->cursor || strcmp(now.bucket, j->trail->bucket) != 0))
-        rc = -ECANCELED;
+    if (!rc) {
+        if (now.cursor != j->trail->cursor || strcmp(now.bucket, j->trail->bucket) != 0)
+            rc = -ECANCELED;
+        trail_view_free(&now);
+    }
     struct bucket b;
     if (!rc) {
         rc = store_txn_bucket_get(t, j->trail->bucket, &b);
@@ -199,17 +208,13 @@ static int file_apply(struct store_txn *t, void *arg)
         snprintf(m.owner_account, sizeof m.owner_account, "%s", b.owner_account);
         snprintf(m.storage_class, sizeof m.storage_class, "STANDARD");
         m.headers = "{\"content-type\":\"application/json\",\"content-encoding\":\"gzip\"}";
+        m.sse = j->sse; /* log files are encrypted at rest (SSE-S3), as AWS delivers them */
         m.acl = trail_bucket_owner_acl(j->st, b.owner_account);
-        if (j->in_blob) {
-            snprintf(seg.blob_id, sizeof seg.blob_id, "%s", j->blob_id);
-            seg.size = j->gzlen;
-            snprintf(seg.etag, sizeof seg.etag, "%s", j->etag);
-            m.segs = &seg;
-            m.nsegs = 1;
-        } else {
-            m.inline_data = j->gz;
-            m.inline_len = j->gzlen;
-        }
+        snprintf(seg.blob_id, sizeof seg.blob_id, "%s", j->blob_id);
+        seg.size = j->gzlen;
+        snprintf(seg.etag, sizeof seg.etag, "%s", j->etag);
+        m.segs = &seg;
+        m.nsegs = 1;
         rc = m.acl ? store_txn_object_put(t, &m) : -ENOMEM;
         free(m.acl);
     }
@@ -252,25 +257,24 @@ static int deliver_file(struct delivery *d, const struct trail_view *t, const ch
     unsigned char md5[16];
     hash_md5(j.gz, j.gzlen, md5);
     hash_hex(md5, 16, j.etag);
-    /* Large files go to a blob first (fsync, rename) like any body; small ones ride inline in
-     * the same transaction. */
-    if (j.gzlen > 64 * 1024) {
-        struct blob_writer w = {0};
-        rc = store_blob_begin(d->st, &w);
-        if (!rc)
-            rc = store_blob_write(&w, j.gz, j.gzlen);
-        if (!rc)
-            rc = store_blob_finish(d->st, &w);
-        if (rc) {
-            store_blob_abort(d->st, &w);
-            free(j.gz);
-            return rc;
-        }
-        snprintf(j.blob_id, sizeof j.blob_id, "%s", w.id);
-        j.in_blob = true;
+    /* A log file always goes to a blob of its own (encrypted, fsynced, renamed) before the
+     * transaction that names it: a log file is a file on disk, never a row beside the journal it
+     * was cut from. */
+    struct blob_writer w = {0};
+    rc = store_blob_begin(d->st, &w);
+    if (!rc)
+        rc = store_sse_encrypt_blob(d->st, j.gz, j.gzlen, &w, &j.sse);
+    if (!rc)
+        rc = store_blob_finish(d->st, &w);
+    if (rc) {
+        store_blob_abort(d->st, &w);
+        free(j.sse);
+        free(j.gz);
+        return rc;
     }
+    snprintf(j.blob_id, sizeof j.blob_id, "%s", w.id);
     rc = store_submit_wait(d->st, file_apply, &j);
-    if (rc && j.in_blob)
+    if (rc)
         store_blob_discard(d->st, j.blob_id);
     if (rc && rc != -ECANCELED) {
         struct failure f = {t, j.s3_error ? s3err_code(j.s3_error) : "InternalError", j.now_ms};
@@ -279,6 +283,7 @@ static int deliver_file(struct delivery *d, const struct trail_view *t, const ch
     }
     store_bucket_free(&j.bkt);
     free(j.gz);
+    free(j.sse);
     return rc;
 }
 
@@ -431,7 +436,9 @@ static void pass(struct delivery *d, bool flush)
             continue;
         }
         struct trail_state *s = state_for(d, &t);
-        bool due = flush || (s && now >= s->due_ms);
+        /* A stopped trail owes what it logged before the stop: that goes out now, not after the
+         * interval (StopLogging flushes). */
+        bool due = flush || (s && (now >= s->due_ms || (!t.logging && !s->backoff_s)));
         int rc = deliver_trail(d, &t, due);
         if (s && due) {
             if (rc && rc != -ECANCELED) {

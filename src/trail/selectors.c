@@ -76,8 +76,8 @@ struct cond {
 struct adv {
     struct cond *c;
     size_t n;
-    bool has_res;    /* some condition is on resources.* */
-    bool data;       /* eventCategory Data */
+    bool has_res; /* some condition is on resources.* */
+    bool data;    /* eventCategory Data */
 };
 
 /* One DataResources value of type AWS::S3::Object. */
@@ -85,7 +85,7 @@ struct s3val {
     bool all;         /* "arn:aws:s3" or "arn:aws:s3:::" */
     char *arn_prefix; /* "arn:aws:s3:::bucket/prefix" */
     char *bucket;
-    char *prefix;     /* "" for the whole bucket */
+    char *prefix; /* "" for the whole bucket */
 };
 
 enum rw { RW_ALL, RW_READ, RW_WRITE };
@@ -108,7 +108,8 @@ struct trail_selectors {
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
-static int fail(char *errmsg, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *errmsg, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *errmsg, size_t cap, const char *fmt, ...)
 {
@@ -354,13 +355,15 @@ static int validate_one_advanced(json_t *sel, size_t *total, char *errmsg, size_
         return fail(errmsg, cap, "An advanced event selector must be a structure.");
     json_t *name = member(sel, "Name");
     if (name && (!json_is_string(name) || strlen(json_string_value(name)) > SELECTORS_NAME_MAX))
-        return fail(errmsg, cap, "The Name of an advanced event selector must be a string of at "
-                                 "most %d characters.",
+        return fail(errmsg, cap,
+                    "The Name of an advanced event selector must be a string of at "
+                    "most %d characters.",
                     SELECTORS_NAME_MAX);
     json_t *fss = member(sel, "FieldSelectors");
     if (!json_is_array(fss) || json_array_size(fss) == 0)
-        return fail(errmsg, cap, "An advanced event selector must have at least one field "
-                                 "selector.");
+        return fail(errmsg, cap,
+                    "An advanced event selector must have at least one field "
+                    "selector.");
     const char *category = NULL, *rtype = NULL;
     bool seen_category = false, seen_rtype = false;
     size_t i;
@@ -393,14 +396,16 @@ static int validate_one_advanced(json_t *sel, size_t *total, char *errmsg, size_
                 return -EINVAL;
             if (f == F_CATEGORY) {
                 if (seen_category)
-                    return fail(errmsg, cap, "An advanced event selector can have only one "
-                                             "eventCategory field.");
+                    return fail(errmsg, cap,
+                                "An advanced event selector can have only one "
+                                "eventCategory field.");
                 seen_category = true;
                 category = v;
             } else if (f == F_RES_TYPE) {
                 if (seen_rtype)
-                    return fail(errmsg, cap, "An advanced event selector can have only one "
-                                             "resources.type field.");
+                    return fail(errmsg, cap,
+                                "An advanced event selector can have only one "
+                                "resources.type field.");
                 seen_rtype = true;
                 rtype = v;
             } else if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
@@ -409,13 +414,15 @@ static int validate_one_advanced(json_t *sel, size_t *total, char *errmsg, size_
         }
     }
     if (!category)
-        return fail(errmsg, cap, "An advanced event selector must have an eventCategory field "
-                                 "selector.");
+        return fail(errmsg, cap,
+                    "An advanced event selector must have an eventCategory field "
+                    "selector.");
     bool management = strcmp(category, "Management") == 0;
     if (!management && strcmp(category, "Data") != 0) {
         if (strcmp(category, "NetworkActivity") == 0)
-            return fail(errmsg, cap, "Value NetworkActivity for eventCategory is invalid: this "
-                                     "server has no network activity events.");
+            return fail(errmsg, cap,
+                        "Value NetworkActivity for eventCategory is invalid: this "
+                        "server has no network activity events.");
         return fail(errmsg, cap, "Value %s for eventCategory is invalid.", category);
     }
     if (!management) {
@@ -442,8 +449,9 @@ static int validate_one_advanced(json_t *sel, size_t *total, char *errmsg, size_
         if (management && fields[fi].f == F_SOURCE) {
             for (int o = 0; o < NOPS; o++)
                 if (o != OP_NEQ && member(fs, op_names[o]))
-                    return fail(errmsg, cap, "Only the NotEquals operator is valid for the "
-                                             "field eventSource of management events.");
+                    return fail(errmsg, cap,
+                                "Only the NotEquals operator is valid for the "
+                                "field eventSource of management events.");
             size_t k;
             json_t *v;
             json_array_foreach(member(fs, "NotEquals"), k, v)
@@ -502,8 +510,9 @@ int selectors_validate(json_t *basic, json_t *advanced, char *errmsg, size_t cap
     if (cap)
         errmsg[0] = '\0';
     if (basic && advanced)
-        return fail(errmsg, cap, "Specify either EventSelectors or AdvancedEventSelectors, not "
-                                 "both.");
+        return fail(errmsg, cap,
+                    "Specify either EventSelectors or AdvancedEventSelectors, not "
+                    "both.");
     if (basic)
         return validate_basic(basic, errmsg, cap);
     if (advanced)
@@ -719,8 +728,8 @@ static int compile_basic(json_t *arr, struct trail_selectors *s)
             return -ENOMEM;
         size_t nv = 0, j;
         json_t *res;
-        json_array_foreach(member(sel, "DataResources"), j, res)
-            nv += json_array_size(member(res, "Values"));
+        json_array_foreach(member(sel, "DataResources"), j, res) nv +=
+            json_array_size(member(res, "Values"));
         b->vals = calloc(nv ? nv : 1, sizeof *b->vals);
         if (!b->vals)
             return -ENOMEM;
@@ -750,9 +759,8 @@ static int compile_advanced(json_t *arr, struct trail_selectors *s)
         struct adv *a = &s->a[i];
         size_t nc = 0, j;
         json_t *fs;
-        json_array_foreach(fss, j, fs)
-            for (int o = 0; o < NOPS; o++)
-                nc += member(fs, op_names[o]) != NULL;
+        json_array_foreach(fss, j, fs) for (int o = 0; o < NOPS; o++) nc +=
+            member(fs, op_names[o]) != NULL;
         a->c = calloc(nc, sizeof *a->c);
         if (!a->c)
             return -ENOMEM;
@@ -862,8 +870,8 @@ static bool s3val_covers_prefix(const struct s3val *v, const char *ap, const cha
     if (!v->prefix[0])
         return true;
     /* A listing within the selected prefix touches only keys the selector covers. */
-    bool listing = strcmp(event_name, "ListObjects") == 0 ||
-                   strcmp(event_name, "ListObjectVersions") == 0;
+    bool listing =
+        strcmp(event_name, "ListObjects") == 0 || strcmp(event_name, "ListObjectVersions") == 0;
     return listing && starts_with(listed, v->prefix);
 }
 
@@ -1015,8 +1023,7 @@ static bool advanced_match(const struct adv *a, struct match_ctx *m)
     return false;
 }
 
-bool selectors_match(const struct trail_selectors *s, const struct event_row *ev,
-                     json_t *record)
+bool selectors_match(const struct trail_selectors *s, const struct event_row *ev, json_t *record)
 {
     if (!s || !ev)
         return false;

@@ -101,8 +101,7 @@ void selectors_free(struct trail_selectors *s); /* NULL is fine */
  * each row once for all its trails); NULL makes the matcher parse ev->record itself when it
  * needs the record (resources, eventType, userIdentity). A record that does not parse has no
  * resources and none of the record fields. */
-bool selectors_match(const struct trail_selectors *s, const struct event_row *ev,
-                     json_t *record);
+bool selectors_match(const struct trail_selectors *s, const struct event_row *ev, json_t *record);
 
 /* Whether any selector can take data events at all (a trail that takes none lets the delivery
  * skip data rows without parsing them). */

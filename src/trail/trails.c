@@ -26,6 +26,7 @@
 #include "s3/policy.h"
 #include "store/store.h"
 #include "trail/ctapi.h"
+#include "trail/delivery.h"
 #include "trail/selectors.h"
 
 #include <errno.h>
@@ -69,8 +70,7 @@ static int store_err(struct req *r, int rc)
 
 /* A string member: 0 with *out NULL when absent (SerializationException for another type, and
  * InvalidParameterException when required and absent). */
-static int str_member(struct req *r, json_t *in, const char *name, bool required,
-                      const char **out)
+static int str_member(struct req *r, json_t *in, const char *name, bool required, const char **out)
 {
     json_t *v = member(in, name);
     *out = NULL;
@@ -299,8 +299,7 @@ static int not_found(struct req *r, const struct trail_ref *ref)
 static int wrong_region(struct req *r, const char *home)
 {
     return req_api_error(r, 400, "InvalidHomeRegionException",
-                         "This operation must be called from the trail's home region, %s.",
-                         home);
+                         "This operation must be called from the trail's home region, %s.", home);
 }
 
 /* Loads a trail document: 0 with *doc (owned), -ENOENT, or another store error. */
@@ -451,8 +450,8 @@ static json_t *trail_shape(json_t *doc, bool full)
     if (full)
         rc |= copy_member(o, doc, "HomeRegion");
     rc |= copy_member(o, doc, "TrailARN");
-    rc |= put(o, "LogFileValidationEnabled",
-              json_boolean(doc_bool(doc, "LogFileValidationEnabled")));
+    rc |=
+        put(o, "LogFileValidationEnabled", json_boolean(doc_bool(doc, "LogFileValidationEnabled")));
     if (full) {
         rc |= put(o, "HasCustomEventSelectors",
                   json_boolean(doc_bool(doc, "HasCustomEventSelectors")));
@@ -486,8 +485,8 @@ static bool bucket_name_ok(const char *b)
 static int check_bucket_name(struct req *r, const char *b)
 {
     if (!bucket_name_ok(b))
-        return req_api_error(r, 400, "InvalidS3BucketNameException",
-                             "Bucket name %s is not valid.", b);
+        return req_api_error(r, 400, "InvalidS3BucketNameException", "Bucket name %s is not valid.",
+                             b);
     return 0;
 }
 
@@ -564,9 +563,9 @@ static int check_bucket_policy(struct req *r, const char *bucket, const char *pr
     store_bucket_free(&b);
     if (rc && rc != -ENOENT)
         return store_err(r, rc);
-    int ok = rc == -ENOENT ? 0
-                           : policy_allows_cloudtrail(policy, bucket, prefix, r->who.account_id,
-                                                      arn);
+    int ok = rc == -ENOENT
+                 ? 0
+                 : policy_allows_cloudtrail(policy, bucket, prefix, r->who.account_id, arn);
     free(policy);
     if (ok == -ENOMEM)
         return oom(r);
@@ -634,21 +633,32 @@ static json_t *tag_json(json_t *t)
  */
 struct trail_job {
     struct trail_ref ref;
-    json_t *in;      /* the request */
-    json_t *doc;     /* CreateTrail: the new document; UpdateTrail: the members to change */
-    json_t *extra;   /* PutEventSelectors: the normalized selectors; tags: the tags */
-    json_t *out;     /* the answer, built by the apply */
-    bool start;      /* StartLogging (true) or StopLogging */
-    bool add;        /* AddTags (true) or RemoveTags */
+    json_t *in;           /* the request */
+    json_t *doc;          /* CreateTrail: the new document; UpdateTrail: the members to change */
+    json_t *extra;        /* PutEventSelectors: the normalized selectors; tags: the tags */
+    json_t *out;          /* the answer, built by the apply */
+    bool start;           /* StartLogging (true) or StopLogging */
+    bool add;             /* AddTags (true) or RemoveTags */
+    bool advanced;        /* PutEventSelectors: AdvancedEventSelectors (true) or EventSelectors */
+    bool kick_on_success; /* StopLogging, DeleteTrail: flush the delivery after the change */
+    bool kick;            /* ... which succeeded: job_free() asks for the flush */
     char code[64];
     char msg[512];
 };
 
+/*
+ * Also the place where a StopLogging or DeleteTrail asks the delivery to flush: the state is
+ * freed when the request ends, after its batch became durable and the response went out, so the
+ * delivery's next pass reads the stopped (or deleted) trail. Asking from `then` would be too
+ * early: it runs inside the transaction, and a pass starting before the commit would not see it.
+ */
 static void job_free(void *p)
 {
     struct trail_job *j = p;
     if (!j)
         return;
+    if (j->kick)
+        delivery_kick();
     json_decref(j->in);
     json_decref(j->doc);
     json_decref(j->extra);
@@ -683,8 +693,8 @@ static int job_refuse(struct trail_job *j, const char *code, const char *fmt, ..
 
 static int job_not_found(struct req *r, struct trail_job *j)
 {
-    return job_refuse(j, "TrailNotFoundException", "Unknown trail: %s for the user: %s",
-                      j->ref.arn, r->who.account_id);
+    return job_refuse(j, "TrailNotFoundException", "Unknown trail: %s for the user: %s", j->ref.arn,
+                      r->who.account_id);
 }
 
 /* The common `then`: a refusal, a store error, or the answer the apply left. */
@@ -695,6 +705,7 @@ static int job_then(struct req *r)
         return req_api_error(r, 400, j->code, "%s", j->msg);
     if (r->commit_rc)
         return store_err(r, r->commit_rc);
+    j->kick = j->kick_on_success;
     json_t *out = j->out ? j->out : json_object();
     j->out = NULL;
     if (!out)
@@ -713,8 +724,7 @@ static int create_apply(struct store_txn *t, void *arg)
     json_decref(old);
     if (rc == 0)
         return job_refuse(j, "TrailAlreadyExistsException",
-                          "Trail %s already exists for customer: %s", j->ref.name,
-                          j->ref.account);
+                          "Trail %s already exists for customer: %s", j->ref.name, j->ref.account);
     if (rc != -ENOENT)
         return rc;
     int64_t seq = 0;
@@ -731,23 +741,60 @@ static int create_apply(struct store_txn *t, void *arg)
     return j->out ? 0 : -ENOMEM;
 }
 
-/* The per-region limit, counted on committed trails (documents named "<region>/..."). Two
- * CreateTrail calls racing in one writer batch could both pass it; the store has no listing
- * inside a transaction to close that window. */
-static int count_region_trails(struct req *r, const char *region, size_t *count)
+/*
+ * Room for a trail named `name` homed in `home`, multi-region or not, among the account's other
+ * trails (self_key: the trail's own document when it exists, else NULL). A multi-region trail
+ * exists in every region, so it takes the name and one of the five places there too (AWS:
+ * "a trail that applies to all Regions exists in each Region and is counted as one trail in
+ * each Region"). The regions that can be full or hold the name are the home region and, for a
+ * multi-region trail, the home regions of the other trails (a region with none of them sees
+ * only multi-region trails, which the home region sees as well).
+ *
+ * Counted on committed trails: two CreateTrail calls racing in one writer batch could both pass;
+ * the store has no listing inside a transaction to close that window.
+ */
+static int check_room(struct req *r, const char *name, const char *home, bool multi,
+                      const char *self_key)
 {
     struct store_doc *v = NULL;
     size_t n = 0;
     int rc = list_docs(r, &v, &n);
     if (rc)
-        return rc;
-    size_t rl = strlen(region);
-    *count = 0;
+        return store_err(r, rc);
+    json_t **docs = calloc(n ? n : 1, sizeof *docs);
+    if (!docs) {
+        store_docs_free(v, n);
+        return oom(r);
+    }
     for (size_t i = 0; i < n; i++)
-        if (strncmp(v[i].name, region, rl) == 0 && v[i].name[rl] == '/')
-            (*count)++;
+        if (!self_key || strcmp(v[i].name, self_key) != 0)
+            docs[i] = json_loads(v[i].value, 0, NULL);
+    /* The regions to look at: home first, then the others' homes for a multi-region trail. */
+    for (size_t k = 0; k <= n && !rc; k++) {
+        const char *region = k == 0 ? home : doc_str(docs[k - 1], "HomeRegion");
+        if (!region || (k > 0 && (!multi || strcmp(region, home) == 0)))
+            continue;
+        size_t seen = 0;
+        for (size_t i = 0; i < n && !rc; i++) {
+            const char *h = doc_str(docs[i], "HomeRegion"), *nm = doc_str(docs[i], "Name");
+            if (!h || !nm || (strcmp(h, region) != 0 && !doc_bool(docs[i], "IsMultiRegionTrail")))
+                continue;
+            seen++;
+            if (strcmp(nm, name) == 0)
+                rc = req_api_error(r, 400, "TrailAlreadyExistsException",
+                                   "Trail %s already exists for customer: %s", name,
+                                   r->who.account_id);
+        }
+        if (!rc && seen >= TRAILS_MAX_PER_REGION)
+            rc = req_api_error(r, 400, "MaximumNumberOfTrailsExceededException",
+                               "User: %s already has %d trails in %s.", r->who.account_id,
+                               TRAILS_MAX_PER_REGION, region);
+    }
+    for (size_t i = 0; i < n; i++)
+        json_decref(docs[i]);
+    free(docs);
     store_docs_free(v, n);
-    return 0;
+    return rc;
 }
 
 int ct_create_trail(struct req *r)
@@ -812,14 +859,9 @@ int ct_create_trail(struct req *r)
                              "Trail %s already exists for customer: %s", name, ref->account);
     if (rc != -ENOENT)
         return store_err(r, rc);
-    size_t count = 0;
-    rc = count_region_trails(r, r->region, &count);
+    rc = check_room(r, name, ref->home, multi, NULL);
     if (rc)
-        return store_err(r, rc);
-    if (count >= TRAILS_MAX_PER_REGION)
-        return req_api_error(r, 400, "MaximumNumberOfTrailsExceededException",
-                             "User: %s already has %d trails in %s.", ref->account,
-                             TRAILS_MAX_PER_REGION, r->region);
+        return rc;
     rc = check_bucket_policy(r, bucket, prefix, ref->arn);
     if (rc)
         return rc;
@@ -832,8 +874,7 @@ int ct_create_trail(struct req *r)
     }
     size_t i;
     json_t *t;
-    json_array_foreach(tags, i, t)
-        rc |= json_array_append_new(tl, tag_json(t));
+    json_array_foreach(tags, i, t) rc |= json_array_append_new(tl, tag_json(t));
     rc |= put(doc, "Name", json_string(name));
     rc |= put(doc, "HomeRegion", json_string(ref->home));
     rc |= put(doc, "TrailARN", json_string(ref->arn));
@@ -940,6 +981,9 @@ int ct_update_trail(struct req *r)
     if (m_multi && !m_global)
         rc = req_api_error(r, 400, "InvalidParameterCombinationException",
                            "Multi-Region trail must include global service events.");
+    /* Becoming multi-region puts the trail in every region: its name and a place there. */
+    if (!rc && m_multi && !doc_bool(cur, "IsMultiRegionTrail"))
+        rc = check_room(r, j->ref.name, j->ref.home, true, j->ref.key);
     /* A new bucket or prefix must be one CloudTrail can deliver to. */
     if (!rc && (bucket || prefix))
         rc = check_bucket_policy(r, m_bucket ? m_bucket : "", m_prefix, j->ref.arn);
@@ -1006,6 +1050,7 @@ int ct_delete_trail(struct req *r)
     int rc = start_mutation(r, "Name", &j);
     if (rc)
         return rc;
+    j->kick_on_success = true;
     return req_commit(r, delete_apply, job_then);
 }
 
@@ -1057,6 +1102,7 @@ static int logging(struct req *r, bool start)
     if (rc)
         return rc;
     j->start = start;
+    j->kick_on_success = !start;
     return req_commit(r, logging_apply, job_then);
 }
 
@@ -1082,7 +1128,7 @@ static int put_selectors_apply(struct store_txn *t, void *arg)
         return job_not_found(r, j);
     if (rc)
         return rc;
-    const char *key = j->add ? "AdvancedEventSelectors" : "EventSelectors";
+    const char *key = j->advanced ? "AdvancedEventSelectors" : "EventSelectors";
     json_object_del(doc, "EventSelectors");
     json_object_del(doc, "AdvancedEventSelectors");
     rc = json_object_set(doc, key, j->extra);
@@ -1113,7 +1159,7 @@ int ct_put_event_selectors(struct req *r)
     char msg[512];
     if (selectors_validate(basic, adv, msg, sizeof msg) != 0)
         return req_api_error(r, 400, "InvalidEventSelectorsException", "%s", msg);
-    j->add = adv != NULL; /* here: which kind is stored */
+    j->advanced = adv != NULL;
     j->extra = adv ? selectors_normalize_advanced(adv) : selectors_normalize_basic(basic);
     if (!j->extra)
         return oom(r);
@@ -1264,8 +1310,7 @@ int ct_describe_trails(struct req *r)
     for (size_t i = 0; !rc && i < nn; i++) {
         const char *s = json_string_value(json_array_get(names, i));
         if (!s)
-            rc = req_api_error(r, 400, "SerializationException",
-                               "trailNameList must hold strings");
+            rc = req_api_error(r, 400, "SerializationException", "trailNameList must hold strings");
         else
             rc = parse_ref(r, s, &refs[i]);
     }
@@ -1370,8 +1415,7 @@ static int parse_resource(struct req *r, const char *s, struct trail_ref *ref)
 
 static int resource_not_found(struct req *r, const char *arn)
 {
-    return req_api_error(r, 400, "ResourceNotFoundException", "Resource %s does not exist.",
-                         arn);
+    return req_api_error(r, 400, "ResourceNotFoundException", "Resource %s does not exist.", arn);
 }
 
 static int tags_apply(struct store_txn *t, void *arg)
@@ -1483,8 +1527,8 @@ int ct_list_tags(struct req *r)
         const char *id = json_string_value(idv);
         struct trail_ref ref;
         if (!id) {
-            rc = req_api_error(r, 400, "SerializationException",
-                               "ResourceIdList must hold strings");
+            rc =
+                req_api_error(r, 400, "SerializationException", "ResourceIdList must hold strings");
             break;
         }
         if ((rc = parse_resource(r, id, &ref)) != 0)

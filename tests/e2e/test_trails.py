@@ -322,15 +322,24 @@ def test_missing_required_members(raw_ct, trail_bucket):
 
 
 def test_five_trails_per_region(ct, ct_eu, trail_bucket, trails, account):
-    have = sum(1 for t in ct.list_trails()["Trails"] if t["HomeRegion"] == "us-east-1")
-    made = [trails(ct, Name=unique_trail(), S3BucketName=trail_bucket)["Name"] for _ in range(5 - have)]
-    assert len(made) == 5 - have
+    # what us-east-1 sees counts: its own trails and other regions' multi-region ones
+    have = len(ct.describe_trails()["trailList"])
+    trails(ct_eu, Name=unique_trail("multi"), S3BucketName=trail_bucket, IsMultiRegionTrail=True)
+    made = [trails(ct, Name=unique_trail(), S3BucketName=trail_bucket)["Name"] for _ in range(4 - have)]
+    assert len(ct.describe_trails()["trailList"]) == 5
     with expect_error("MaximumNumberOfTrailsExceededException", 400) as ei:
         ct.create_trail(Name=unique_trail(), S3BucketName=trail_bucket)
     assert error(ei)["Message"] == f"User: {account} already has 5 trails in us-east-1."
-    # the limit is per region: eu-west-1 still takes one
-    trails(ct_eu, Name=unique_trail(), S3BucketName=trail_bucket)
-    # and a deleted trail frees its place
+    # eu-west-1 sees two (its multi-region trail, and now one more)
+    eu_single = trails(ct_eu, Name=unique_trail(), S3BucketName=trail_bucket)["Name"]
+    # but no trail that would also live in us-east-1
+    with expect_error("MaximumNumberOfTrailsExceededException", 400) as ei:
+        ct_eu.create_trail(Name=unique_trail(), S3BucketName=trail_bucket, IsMultiRegionTrail=True)
+    assert error(ei)["Message"] == f"User: {account} already has 5 trails in us-east-1."
+    with expect_error("MaximumNumberOfTrailsExceededException", 400):
+        ct_eu.update_trail(Name=eu_single, IsMultiRegionTrail=True)
+    assert ct_eu.get_trail(Name=eu_single)["Trail"]["IsMultiRegionTrail"] is False
+    # a deleted trail frees its place
     ct.delete_trail(Name=made[0])
     trails(ct, Name=unique_trail(), S3BucketName=trail_bucket)
 
@@ -446,6 +455,14 @@ def test_multi_region_and_single_region_visibility(ct, ct_eu, trail_bucket, trai
     trails(ct_eu, Name=single, S3BucketName=trail_bucket)
     assert {t["HomeRegion"] for t in ct.list_trails()["Trails"] if t["Name"] == single} == \
         {"us-east-1", "eu-west-1"}
+    # ... unless one of them is multi-region: it exists in every region, under its name
+    with expect_error("TrailAlreadyExistsException", 400) as ei:
+        ct_eu.create_trail(Name=multi, S3BucketName=trail_bucket)
+    assert error(ei)["Message"] == f"Trail {multi} already exists for customer: {account}"
+    with expect_error("TrailAlreadyExistsException", 400):
+        ct_eu.update_trail(Name=single, IsMultiRegionTrail=True)
+    with expect_error("TrailAlreadyExistsException", 400):
+        ct.update_trail(Name=single, IsMultiRegionTrail=True)
     # and an unknown ARN of another region is not found
     with expect_error("TrailNotFoundException", 400):
         ct_eu.delete_trail(Name=trail_arn("us-east-1", account, "nothing-here"))

@@ -175,9 +175,9 @@ TEST(selectors_validate_basic_refusals)
                           "\"Values\":[\"arn:aws:lambda\"]}]}]",
                           NULL),
                  -EINVAL);
-    CHECK_EQ_INT(validate("[{\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[]}]}]",
-                          NULL),
-                 -EINVAL);
+    CHECK_EQ_INT(
+        validate("[{\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[]}]}]", NULL),
+        -EINVAL);
     CHECK_EQ_STR(msg, "Specify a valid number of data resources (1 to 250) for an event "
                       "selector.");
     CHECK_EQ_INT(validate("[{\"DataResources\":[{\"Type\":\"AWS::Lambda::Function\","
@@ -204,8 +204,8 @@ static char *many_values(int per_sel, int nsel)
                               "%s{\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[",
                               k ? "," : "");
         for (int i = 0; i < per_sel; i++)
-            n += (size_t)snprintf(s + n, cap - n, "%s\"arn:aws:s3:::bkt-%d-%d/\"", i ? "," : "",
-                                  k, i);
+            n += (size_t)snprintf(s + n, cap - n, "%s\"arn:aws:s3:::bkt-%d-%d/\"", i ? "," : "", k,
+                                  i);
         n += (size_t)snprintf(s + n, cap - n, "]}]}");
     }
     snprintf(s + n, cap - n, "]");
@@ -254,7 +254,7 @@ static int validate_adv1(const char *field_selectors)
 }
 
 #define CAT_DATA_S3                                                                                \
-    "{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},"                                        \
+    "{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},"                                         \
     "{\"Field\":\"resources.type\",\"Equals\":[\"AWS::S3::Object\"]}"
 
 TEST(selectors_validate_advanced_ok)
@@ -499,18 +499,18 @@ TEST(selectors_match_default)
 TEST(selectors_match_read_write_type)
 {
     struct ev e;
-    struct trail_selectors *ro = compile(
-        "[{\"ReadWriteType\":\"ReadOnly\",\"DataResources\":[{\"Type\":\"AWS::S3::Object\","
-        "\"Values\":[\"arn:aws:s3\"]}]}]",
-        NULL);
+    struct trail_selectors *ro =
+        compile("[{\"ReadWriteType\":\"ReadOnly\",\"DataResources\":[{\"Type\":\"AWS::S3::Object\","
+                "\"Values\":[\"arn:aws:s3\"]}]}]",
+                NULL);
     struct trail_selectors *wo = compile(
         "[{\"ReadWriteType\":\"WriteOnly\",\"DataResources\":[{\"Type\":\"AWS::S3::Object\","
         "\"Values\":[\"arn:aws:s3\"]}]}]",
         NULL);
-    struct trail_selectors *all = compile(
-        "[{\"ReadWriteType\":\"All\",\"DataResources\":[{\"Type\":\"AWS::S3::Object\","
-        "\"Values\":[\"arn:aws:s3\"]}]}]",
-        NULL);
+    struct trail_selectors *all =
+        compile("[{\"ReadWriteType\":\"All\",\"DataResources\":[{\"Type\":\"AWS::S3::Object\","
+                "\"Values\":[\"arn:aws:s3\"]}]}]",
+                NULL);
     /* management */
     mgmt_ev(&e, "GetBucketAcl", true, "s3.amazonaws.com");
     CHECK(match(ro, &e) && !match(wo, &e) && match(all, &e));
@@ -554,8 +554,8 @@ TEST(selectors_match_management_flags)
     CHECK(!match(none, &e));
     selectors_free(none);
 
-    struct trail_selectors *ex = compile(
-        "[{\"ExcludeManagementEventSources\":[\"kms.amazonaws.com\"]}]", NULL);
+    struct trail_selectors *ex =
+        compile("[{\"ExcludeManagementEventSources\":[\"kms.amazonaws.com\"]}]", NULL);
     mgmt_ev(&e, "Decrypt", true, "kms.amazonaws.com");
     CHECK(!match(ex, &e));
     mgmt_ev(&e, "ExecuteStatement", false, "rdsdata.amazonaws.com");
@@ -588,10 +588,10 @@ TEST(selectors_match_data_values)
         selectors_free(s);
     }
 
-    struct trail_selectors *s = compile(
-        "[{\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":"
-        "[\"arn:aws:s3:::bucket/\",\"arn:aws:s3:::logs-b/2024/\"]}]}]",
-        NULL);
+    struct trail_selectors *s =
+        compile("[{\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":"
+                "[\"arn:aws:s3:::bucket/\",\"arn:aws:s3:::logs-b/2024/\"]}]}]",
+                NULL);
     obj_ev(&e, "PutObject", false, "bucket", "k");
     CHECK(match(s, &e));
     obj_ev(&e, "GetObject", true, "bucket", "deep/er/key");
@@ -671,15 +671,16 @@ TEST(selectors_match_copy_source)
     /* CopyObject bk2/dst from bk1/src: destination entries, then the source object and bucket */
     mkev(&e, "CopyObject", false, false,
          "[{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::bk2/dst\"},"
-         "{\"accountId\":\"111122223333\",\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::bk2\"},"
+         "{\"accountId\":\"111122223333\",\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::"
+         "bk2\"},"
          "{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::bk1/src\"},"
          "{\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::bk1\"}]");
     struct trail_selectors *src = compile(
         "[{\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[\"arn:aws:s3:::bk1/\"]}]}]",
         NULL);
-    struct trail_selectors *dst = compile(
-        "[{\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[\"arn:aws:s3:::bk2/d\"]}]}]",
-        NULL);
+    struct trail_selectors *dst = compile("[{\"DataResources\":[{\"Type\":\"AWS::S3::Object\","
+                                          "\"Values\":[\"arn:aws:s3:::bk2/d\"]}]}]",
+                                          NULL);
     struct trail_selectors *neither = compile(
         "[{\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[\"arn:aws:s3:::bk3/\"]}]}]",
         NULL);
@@ -826,9 +827,9 @@ TEST(selectors_match_advanced_resources)
     struct ev e;
     /* resources.* conditions hold on one resource: the bucket entry never passes resources.type
      * AWS::S3::Object, and an ARNPrefix is the resource's ARN */
-    struct trail_selectors *s = compile(
-        NULL, "[{\"FieldSelectors\":[" CAT_DATA_S3 ",{\"Field\":\"resources.ARN\",\"StartsWith\":"
-              "[\"arn:aws:s3:::bk1/\"]}]}]");
+    struct trail_selectors *s = compile(NULL, "[{\"FieldSelectors\":[" CAT_DATA_S3
+                                              ",{\"Field\":\"resources.ARN\",\"StartsWith\":"
+                                              "[\"arn:aws:s3:::bk1/\"]}]}]");
     prefix_ev(&e, "ListObjects", true, "bk1", "");
     CHECK(match(s, &e));
     prefix_ev(&e, "HeadBucket", true, "bk1", "");
@@ -887,14 +888,14 @@ TEST(selectors_match_bad_record)
     struct trail_selectors *b = compile(
         "[{\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[\"arn:aws:s3\"]}]}]", NULL);
     CHECK(!selectors_match(b, &e.row, NULL)); /* no resources */
-    struct trail_selectors *a = compile(
-        NULL, "[{\"FieldSelectors\":[" CAT_DATA_S3 ",{\"Field\":\"eventName\",\"Equals\":"
-              "[\"GetObject\"]}]}]");
+    struct trail_selectors *a =
+        compile(NULL, "[{\"FieldSelectors\":[" CAT_DATA_S3 ",{\"Field\":\"eventName\",\"Equals\":"
+                      "[\"GetObject\"]}]}]");
     CHECK(!selectors_match(a, &e.row, NULL));
-    struct trail_selectors *m = compile(
-        NULL, "[{\"FieldSelectors\":[{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},"
-              "{\"Field\":\"resources.type\",\"Equals\":[\"AWS::S3::Object\"]},"
-              "{\"Field\":\"resources.ARN\",\"NotStartsWith\":[\"arn:aws:s3:::x/\"]}]}]");
+    struct trail_selectors *m =
+        compile(NULL, "[{\"FieldSelectors\":[{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},"
+                      "{\"Field\":\"resources.type\",\"Equals\":[\"AWS::S3::Object\"]},"
+                      "{\"Field\":\"resources.ARN\",\"NotStartsWith\":[\"arn:aws:s3:::x/\"]}]}]");
     CHECK(!selectors_match(m, &e.row, NULL)); /* resources.type Equals needs a resource */
     CHECK(!selectors_match(NULL, &e.row, NULL));
     selectors_free(a);

@@ -1,0 +1,221 @@
+"""Trails deliver log files: AWS's key layout, gzip JSON, management events by default, data
+events by selector, StopLogging and shutdown flush, delivery errors, and exactly once across a
+kill -9."""
+import gzip
+import json
+import re
+import threading
+import time
+
+import boto3
+import pytest
+from botocore.config import Config
+
+KEY_RE = re.compile(r"^(?:(?P<prefix>.+)/)?AWSLogs/(?P<acct>\d{12})/CloudTrail/(?P<region>[a-z0-9-]+)/"
+                    r"(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P=acct)_CloudTrail_(?P=region)_"
+                    r"(?P=y)(?P=m)(?P=d)T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz$")
+
+
+def account_of(srv):
+    return re.search(r"account:\s+(\d{12})", srv.stdout_path.read_text()).group(1)
+
+
+def clients(srv, region="us-east-1"):
+    kw = dict(endpoint_url=srv.endpoint, region_name=region, aws_access_key_id=srv.access_key,
+              aws_secret_access_key=srv.secret_key,
+              config=Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"}))
+    return boto3.client("s3", **kw), boto3.client("cloudtrail", **kw)
+
+
+def log_bucket(s3, account, name, prefix=""):
+    s3.create_bucket(Bucket=name)
+    base = f"arn:aws:s3:::{name}/" + (f"{prefix}/" if prefix else "")
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow",
+         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+         "Resource": f"arn:aws:s3:::{name}"},
+        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow",
+         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": f"{base}AWSLogs/{account}/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]}
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+
+
+def delivered(s3, bucket):
+    """Every record in every log file of the bucket, with the file key."""
+    out = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for o in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+            doc = json.loads(gzip.decompress(body))
+            assert list(doc) == ["Records"]
+            out += [(o["Key"], r) for r in doc["Records"]]
+    return out
+
+
+def wait_for(pred, timeout=15):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        got = pred()
+        if got:
+            return got
+        time.sleep(0.2)
+    return pred()
+
+
+@pytest.fixture
+def fast(start_server):
+    return start_server("delivery", extra_args=["--delivery-interval", "1"])
+
+
+def test_management_events_by_default_in_aws_layout(fast):
+    s3, ct = clients(fast)
+    acct = account_of(fast)
+    log_bucket(s3, acct, "trail-logs")
+    ct.create_trail(Name="main-trail", S3BucketName="trail-logs")
+    ct.start_logging(Name="main-trail")
+    r1 = s3.create_bucket(Bucket="work-bucket")["ResponseMetadata"]["RequestId"]
+    r2 = s3.list_buckets()["ResponseMetadata"]["RequestId"]
+    s3.put_object(Bucket="work-bucket", Key="k", Body=b"x")  # a data event: not selected
+    recs = wait_for(lambda: {r["requestID"]: (k, r) for k, r in delivered(s3, "trail-logs")}
+                    if r2 in {r["requestID"] for _, r in delivered(s3, "trail-logs")} else None)
+    assert recs, "the management events were not delivered within 15 s"
+    assert r1 in recs and r2 in recs
+    key, rec = recs[r1]
+    m = KEY_RE.match(key)
+    assert m and m.group("acct") == acct and m.group("region") == "us-east-1", key
+    assert rec["eventName"] == "CreateBucket" and rec["managementEvent"] is True
+    assert all(r["eventCategory"] == "Management" for _, r in delivered(s3, "trail-logs"))
+    head = s3.head_object(Bucket="trail-logs", Key=key)
+    assert head["ContentType"] == "application/json"
+    assert head["ServerSideEncryption"] == "AES256"
+    # Encrypted at rest: no file under the data directory holds the log file's bytes.
+    gz = s3.get_object(Bucket="trail-logs", Key=key)["Body"].read()
+    assert gz[:2] == b"\x1f\x8b"
+    blobs = [p for p in (fast.data_dir / "blobs").rglob("*") if p.is_file()]
+    assert blobs
+    for p in blobs:
+        raw = p.read_bytes()
+        assert gz[:64] not in raw and not raw.startswith(b"\x1f\x8b"), p
+    # The delivery's own writes are recorded as AWS records them (AWSService).
+    dump = [json.loads(l) for l in fast_admin_dump(fast)]
+    puts = [r for r in dump if r["eventName"] == "PutObject"
+            and r["userIdentity"].get("invokedBy") == "cloudtrail.amazonaws.com"]
+    assert puts and puts[0]["userIdentity"] == {"type": "AWSService",
+                                                "invokedBy": "cloudtrail.amazonaws.com"}
+    assert puts[0]["requestParameters"]["x-amz-acl"] == "bucket-owner-full-control"
+
+
+def fast_admin_dump(srv):
+    import subprocess
+    out = subprocess.run([srv.binary, "admin", "--data", str(srv.data_dir), "events", "dump"],
+                         check=True, capture_output=True, text=True, env=srv.env()).stdout
+    return [l for l in out.splitlines() if l.strip()]
+
+
+def test_data_events_by_prefix_selector(fast):
+    s3, ct = clients(fast)
+    acct = account_of(fast)
+    log_bucket(s3, acct, "data-logs", prefix="pfx")
+    ct.create_trail(Name="data-trail", S3BucketName="data-logs", S3KeyPrefix="pfx")
+    ct.put_event_selectors(TrailName="data-trail", EventSelectors=[{
+        "ReadWriteType": "All", "IncludeManagementEvents": False,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::src-bucket/in/"]}]}])
+    ct.start_logging(Name="data-trail")
+    s3.create_bucket(Bucket="src-bucket")
+    want = s3.put_object(Bucket="src-bucket", Key="in/a", Body=b"a")["ResponseMetadata"]["RequestId"]
+    other = s3.put_object(Bucket="src-bucket", Key="out/b", Body=b"b")["ResponseMetadata"]["RequestId"]
+    listed = s3.list_objects_v2(Bucket="src-bucket", Prefix="in/")["ResponseMetadata"]["RequestId"]
+    recs = wait_for(lambda: (lambda d: d if want in d and listed in d else None)(
+        {r["requestID"]: (k, r) for k, r in delivered(s3, "data-logs")}))
+    assert recs, "the selected data events were not delivered"
+    assert other not in recs
+    assert all(r["eventCategory"] == "Data" for _, r in recs.values())
+    assert all(k.startswith("pfx/AWSLogs/") for k, _ in recs.values())
+    assert recs[listed][1]["eventName"] == "ListObjects"
+
+
+def test_stop_logging_flushes_and_stops(start_server):
+    srv = start_server("stop", extra_args=["--delivery-interval", "300"])
+    s3, ct = clients(srv)
+    acct = account_of(srv)
+    log_bucket(s3, acct, "stop-logs")
+    ct.create_trail(Name="stop-trail", S3BucketName="stop-logs")
+    ct.start_logging(Name="stop-trail")
+    rid = s3.create_bucket(Bucket="before-stop")["ResponseMetadata"]["RequestId"]
+    ct.stop_logging(Name="stop-trail")
+    after = s3.create_bucket(Bucket="after-stop")["ResponseMetadata"]["RequestId"]
+    recs = wait_for(lambda: (lambda d: d if rid in d else None)(
+        {r["requestID"]: r for _, r in delivered(s3, "stop-logs")}), timeout=10)
+    assert recs, "StopLogging did not flush within 10 s (interval 300 s)"
+    assert after not in recs
+    status = ct.get_trail_status(Name="stop-trail")
+    assert status["IsLogging"] is False and "LatestDeliveryTime" in status
+
+
+def test_delivery_error_is_reported_and_cleared(fast):
+    s3, ct = clients(fast)
+    acct = account_of(fast)
+    log_bucket(s3, acct, "gone-logs")
+    ct.create_trail(Name="err-trail", S3BucketName="gone-logs")
+    ct.start_logging(Name="err-trail")
+    s3.delete_bucket_policy(Bucket="gone-logs")
+    s3.delete_bucket(Bucket="gone-logs")
+    s3.create_bucket(Bucket="trigger-1")
+    st = wait_for(lambda: (lambda s: s if s.get("LatestDeliveryError") else None)(
+        ct.get_trail_status(Name="err-trail")))
+    assert st and st["LatestDeliveryError"] == "NoSuchBucket"
+    log_bucket(s3, acct, "gone-logs")
+    st = wait_for(lambda: (lambda s: s if not s.get("LatestDeliveryError") else None)(
+        ct.get_trail_status(Name="err-trail")), timeout=90)
+    assert st, "the error was not cleared after the bucket came back"
+    assert any(r["eventName"] == "CreateBucket" and r["requestParameters"]["bucketName"] == "trigger-1"
+               for _, r in delivered(s3, "gone-logs"))
+
+
+def test_exactly_once_across_kill_9(start_server):
+    srv = start_server("crash", extra_args=["--delivery-interval", "1"])
+    s3, ct = clients(srv)
+    acct = account_of(srv)
+    log_bucket(s3, acct, "crash-logs")
+    ct.create_trail(Name="crash-trail", S3BucketName="crash-logs")
+    ct.put_event_selectors(TrailName="crash-trail", EventSelectors=[{
+        "ReadWriteType": "WriteOnly", "IncludeManagementEvents": True,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::load-bucket/"]}]}])
+    ct.start_logging(Name="crash-trail")
+    s3.create_bucket(Bucket="load-bucket")
+    acked = []
+    stop = threading.Event()
+
+    def load(n):
+        c, _ = clients(srv)
+        i = 0
+        while not stop.is_set():
+            try:
+                r = c.put_object(Bucket="load-bucket", Key=f"t{n}/{i}", Body=b"x" * 100)
+                acked.append(r["ResponseMetadata"]["RequestId"])
+            except Exception:  # noqa: BLE001 - the server dies under the load on purpose
+                return
+            i += 1
+
+    threads = [threading.Thread(target=load, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(2.5)
+    srv.kill()  # SIGKILL mid-load, with deliveries under way
+    stop.set()
+    for t in threads:
+        t.join()
+    srv.start()
+    s3, ct = clients(srv)
+    assert len(acked) > 20
+
+    def check():
+        recs = [r for _, r in delivered(s3, "crash-logs")]
+        ids = [r["requestID"] for r in recs]
+        return recs if set(acked) <= set(ids) else None
+
+    recs = wait_for(check, timeout=30)
+    assert recs, "some acknowledged writes' records were never delivered"
+    event_ids = [r["eventID"] for r in recs]
+    assert len(event_ids) == len(set(event_ids)), "a record was delivered twice"
