@@ -21,6 +21,9 @@
  * stored and reported (LogFileValidationEnabled); digest files come with the digest work, not
  * from these handlers.
  *
+ * A successful StopLogging or DeleteTrail calls delivery_kick() once its change is durable (when
+ * the request ends), so what the trail is still owed goes out without waiting for the interval.
+ *
  * ---- the trail document (the contract with the delivery) -------------------------------------
  *
  * Each trail is one account document (store.h) of kind TRAIL_DOC_KIND, named
