@@ -175,10 +175,11 @@ static int file_apply(struct store_txn *t, void *arg)
     /* The trail and its bucket, as they are now (the writer serialises us with every API
      * change): a trail deleted meanwhile, or moved to another bucket, gets nothing. */
     char *doc = NULL;
-    int rc = store_txn_doc_get(t, TRAIL_DOC_KIND, j->trail->account_id, j->trail->doc_name, &doc);
+    int rc = store_txn_doc_get(t, j->trail->kind, j->trail->account_id, j->trail->doc_name, &doc);
     if (rc)
         return rc == -ENOENT ? -ECANCELED : rc;
     struct trail_view now;
+    now.kind = j->trail->kind;
     snprintf(now.account_id, sizeof now.account_id, "%s", j->trail->account_id);
     snprintf(now.doc_name, sizeof now.doc_name, "%s", j->trail->doc_name);
     rc = trail_view_parse(doc, &now);
@@ -396,7 +397,7 @@ static int deliver_trail(struct delivery *d, const struct trail_view *t, bool du
 static struct trail_state *state_for(struct delivery *d, const struct trail_view *t)
 {
     char key[256];
-    snprintf(key, sizeof key, "%s/%s", t->account_id, t->doc_name);
+    snprintf(key, sizeof key, "%s/%s/%s", t->kind, t->account_id, t->doc_name);
     for (size_t i = 0; i < d->nstates; i++)
         if (strcmp(d->states[i].key, key) == 0)
             return &d->states[i];
@@ -411,33 +412,33 @@ static struct trail_state *state_for(struct delivery *d, const struct trail_view
     return s;
 }
 
-/* One pass over every trail; flush: deliver whatever is pending now. */
-static void pass(struct delivery *d, bool flush)
+/* One pass over the trails of one kind (live or retired). */
+static void pass_kind(struct delivery *d, const char *kind, bool flush, int64_t last)
 {
     struct store_doc *docs = NULL;
     size_t n = 0;
-    if (store_doc_list(d->st, TRAIL_DOC_KIND, NULL, &docs, &n))
+    if (store_doc_list(d->st, kind, NULL, &docs, &n))
         return;
-    int64_t last = 0;
-    if (store_event_last_seq(d->st, &last)) {
-        store_docs_free(docs, n);
-        return;
-    }
     int64_t now = store_now_ms();
+    bool retired = strcmp(kind, TRAIL_RETIRED_KIND) == 0;
     for (size_t i = 0; i < n; i++) {
         struct trail_view t;
-        if (trail_view_parse(docs[i].value, &t))
-            continue;
+        t.kind = kind;
         snprintf(t.account_id, sizeof t.account_id, "%s", docs[i].account_id);
         snprintf(t.doc_name, sizeof t.doc_name, "%s", docs[i].name);
+        if (trail_view_parse(docs[i].value, &t))
+            continue;
         t.limit_seq = trail_limit_seq(&t, last);
         if (t.limit_seq <= t.cursor) {
+            /* Nothing owed: a deleted trail's document goes now. */
+            if (retired && trail_doc_retire(d->st, &t))
+                log_warn("trail %s: could not remove its retired document", t.name);
             trail_view_free(&t);
             continue;
         }
         struct trail_state *s = state_for(d, &t);
-        /* A stopped trail owes what it logged before the stop: that goes out now, not after the
-         * interval (StopLogging flushes). */
+        /* A stopped (or deleted) trail owes what it logged before: that goes out now, not after
+         * the interval (StopLogging and DeleteTrail flush). */
         bool due = flush || (s && (now >= s->due_ms || (!t.logging && !s->backoff_s)));
         int rc = deliver_trail(d, &t, due);
         if (s && due) {
@@ -454,6 +455,16 @@ static void pass(struct delivery *d, bool flush)
         trail_view_free(&t);
     }
     store_docs_free(docs, n);
+}
+
+/* One pass over every trail; flush: deliver whatever is pending now. */
+static void pass(struct delivery *d, bool flush)
+{
+    int64_t last = 0;
+    if (store_event_last_seq(d->st, &last))
+        return;
+    pass_kind(d, TRAIL_DOC_KIND, flush, last);
+    pass_kind(d, TRAIL_RETIRED_KIND, flush, last);
 }
 
 static void *loop(void *arg)

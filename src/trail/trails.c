@@ -1017,12 +1017,31 @@ static int delete_apply(struct store_txn *t, void *arg)
     struct trail_job *j = r->handler_state;
     json_t *doc = NULL;
     int rc = txn_load_doc(t, j->ref.account, j->ref.key, &doc);
-    json_decref(doc);
     if (rc == -ENOENT)
         return job_not_found(r, j);
     if (rc)
         return rc;
-    return store_txn_doc_set(t, TRAIL_DOC_KIND, j->ref.account, j->ref.key, NULL);
+    /* The trail leaves the API now, but what it logged before the delete is still owed: it moves
+     * to the retired kind, stopped at the journal's current end, and the delivery flushes it and
+     * then removes it (delivery.h). */
+    int64_t seq = 0;
+    if (doc_bool(doc, "IsLogging"))
+        rc = store_txn_event_last_seq(t, &seq);
+    if (!rc && doc_bool(doc, "IsLogging")) {
+        rc |= put(doc, "IsLogging", json_false());
+        rc |= put(doc, "StopLoggingSeq", json_integer(seq));
+        rc = rc ? -ENOMEM : 0;
+    }
+    char *v = rc ? NULL : json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!rc && !v)
+        rc = -ENOMEM;
+    if (!rc)
+        rc = store_txn_doc_set(t, TRAIL_RETIRED_KIND, j->ref.account, j->ref.key, v);
+    free(v);
+    if (!rc)
+        rc = store_txn_doc_set(t, TRAIL_DOC_KIND, j->ref.account, j->ref.key, NULL);
+    return rc;
 }
 
 /* The handlers that take only a trail Name (or TrailName) to a trail of the called region. */

@@ -93,6 +93,9 @@
 struct req;
 
 #define TRAIL_DOC_KIND "trail"
+/* A deleted trail that still owes deliveries: the same document, stopped, under this kind until
+ * the delivery has flushed it and removes it. The API never sees this kind. */
+#define TRAIL_RETIRED_KIND "trail-retired"
 #define TRAILS_MAX_PER_REGION 5 /* per account and home region (cloudtrail.md §5.1) */
 #define TRAILS_MAX_TAGS 50      /* per trail (TagsLimitExceededException) */
 

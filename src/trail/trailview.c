@@ -23,9 +23,11 @@ static int64_t get_i64(json_t *o, const char *key)
 int trail_view_parse(const char *text, struct trail_view *t)
 {
     char account[13], doc_name[200];
+    const char *kind = t->kind ? t->kind : TRAIL_DOC_KIND;
     snprintf(account, sizeof account, "%s", t->account_id);
     snprintf(doc_name, sizeof doc_name, "%s", t->doc_name);
     memset(t, 0, sizeof *t);
+    t->kind = kind;
     snprintf(t->account_id, sizeof t->account_id, "%s", account);
     snprintf(t->doc_name, sizeof t->doc_name, "%s", doc_name);
     json_t *o = json_loads(text, 0, NULL);
@@ -75,7 +77,7 @@ static int update_delivery(struct store_txn *tx, const struct trail_view *t,
                            void (*change)(json_t *d, const void *arg), const void *arg)
 {
     char *text = NULL;
-    int rc = store_txn_doc_get(tx, TRAIL_DOC_KIND, t->account_id, t->doc_name, &text);
+    int rc = store_txn_doc_get(tx, t->kind, t->account_id, t->doc_name, &text);
     if (rc)
         return rc;
     json_t *o = json_loads(text, 0, NULL);
@@ -94,7 +96,7 @@ static int update_delivery(struct store_txn *tx, const struct trail_view *t,
     json_decref(o);
     if (!out)
         return -ENOMEM;
-    rc = store_txn_doc_set(tx, TRAIL_DOC_KIND, t->account_id, t->doc_name, out);
+    rc = store_txn_doc_set(tx, t->kind, t->account_id, t->doc_name, out);
     free(out);
     return rc;
 }
@@ -155,10 +157,11 @@ static int advance_apply(struct store_txn *tx, void *arg)
     /* Only forward, and only from where this pass started (an API change or another pass may
      * have moved it meanwhile). */
     char *text = NULL;
-    int rc = store_txn_doc_get(tx, TRAIL_DOC_KIND, a->t->account_id, a->t->doc_name, &text);
+    int rc = store_txn_doc_get(tx, a->t->kind, a->t->account_id, a->t->doc_name, &text);
     if (rc)
         return rc == -ENOENT ? 0 : rc;
     struct trail_view now;
+    now.kind = a->t->kind;
     snprintf(now.account_id, sizeof now.account_id, "%s", a->t->account_id);
     snprintf(now.doc_name, sizeof now.doc_name, "%s", a->t->doc_name);
     rc = trail_view_parse(text, &now);
@@ -185,4 +188,15 @@ char *trail_bucket_owner_acl(struct store *st, const char *owner_account)
     if (store_account_get(st, owner_account, &a))
         return NULL;
     return acl_from_canned("private", a.canonical_id, a.canonical_id, &acl) ? NULL : acl;
+}
+
+static int retire_apply(struct store_txn *tx, void *arg)
+{
+    const struct trail_view *t = arg;
+    return store_txn_doc_set(tx, TRAIL_RETIRED_KIND, t->account_id, t->doc_name, NULL);
+}
+
+int trail_doc_retire(struct store *st, const struct trail_view *t)
+{
+    return store_submit_wait(st, retire_apply, (void *)t);
 }

@@ -18,6 +18,7 @@ struct trail_selectors;
 
 struct trail_view {
     char account_id[13];
+    const char *kind;        /* TRAIL_DOC_KIND, or TRAIL_RETIRED_KIND for a deleted trail */
     char doc_name[200];      /* the document's name: "<home-region>/<trail-name>" */
     char name[129];
     char home_region[32];
@@ -48,6 +49,9 @@ int trail_doc_delivery_failed(struct store_txn *tx, const struct trail_view *t,
     __attribute__((warn_unused_result));
 /* Moves the cursor past rows the trail does not take (its own transaction). */
 int trail_doc_advance(struct store *st, const struct trail_view *t, int64_t cursor)
+    __attribute__((warn_unused_result));
+/* Removes a deleted trail's document once nothing is owed. */
+int trail_doc_retire(struct store *st, const struct trail_view *t)
     __attribute__((warn_unused_result));
 /* The ACL of a delivered object: bucket-owner-full-control, the bucket owner's. Owned. */
 char *trail_bucket_owner_acl(struct store *st, const char *owner_account);

@@ -312,3 +312,24 @@ def test_graceful_shutdown_flushes(start_server):
     srv.start()
     s3, _ = clients(srv)
     assert rid in {r["requestID"] for _, r in delivered(s3, "shut-logs")}
+
+
+def test_delete_trail_flushes(start_server):
+    srv = start_server("delete", extra_args=["--delivery-interval", "300"])
+    s3, ct = clients(srv)
+    acct = account_of(srv)
+    log_bucket(s3, acct, "del-logs")
+    ct.create_trail(Name="del-trail", S3BucketName="del-logs")
+    ct.start_logging(Name="del-trail")
+    rid = s3.create_bucket(Bucket="before-delete")["ResponseMetadata"]["RequestId"]
+    ct.delete_trail(Name="del-trail")
+    with pytest.raises(ct.exceptions.TrailNotFoundException):
+        ct.get_trail(Name="del-trail")
+    after = s3.create_bucket(Bucket="after-delete")["ResponseMetadata"]["RequestId"]
+    recs = wait_for(lambda: (lambda d: d if rid in d else None)(
+        {r["requestID"]: r for _, r in delivered(s3, "del-logs")}), timeout=10)
+    assert recs, "DeleteTrail did not flush within 10 s (interval 300 s)"
+    assert after not in recs
+    # A new trail of the same name starts clean.
+    ct.create_trail(Name="del-trail", S3BucketName="del-logs")
+    assert ct.get_trail_status(Name="del-trail")["IsLogging"] is False
