@@ -333,3 +333,35 @@ def test_delete_trail_flushes(start_server):
     # A new trail of the same name starts clean.
     ct.create_trail(Name="del-trail", S3BucketName="del-logs")
     assert ct.get_trail_status(Name="del-trail")["IsLogging"] is False
+
+
+def test_own_deliveries_do_not_feed_back(fast):
+    """A trail that logs data events on its own log bucket sees each delivery's PutObject; those
+    records travel with the next real events and never cause deliveries by themselves."""
+    s3, ct = clients(fast)
+    acct = account_of(fast)
+    log_bucket(s3, acct, "loop-logs")
+    ct.create_trail(Name="loop-trail", S3BucketName="loop-logs")
+    # WriteOnly: this test's own reads of the log bucket must not count as activity.
+    ct.put_event_selectors(TrailName="loop-trail", EventSelectors=[{
+        "ReadWriteType": "WriteOnly", "IncludeManagementEvents": True,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::loop-logs/"]}]}])
+    ct.start_logging(Name="loop-trail")
+    s3.create_bucket(Bucket="loop-trigger")
+
+    def count():
+        return len(s3.list_objects_v2(Bucket="loop-logs").get("Contents", []))
+
+    assert wait_for(lambda: count() >= 1)
+    time.sleep(3)  # three delivery intervals with nothing but our own activity
+    settled = count()
+    time.sleep(3)
+    assert count() == settled, "deliveries keep producing deliveries"
+    # The next real event carries the pending delivery records along.
+    s3.create_bucket(Bucket="loop-trigger-2")
+    recs = wait_for(lambda: (lambda rs: rs if any(r["eventName"] == "CreateBucket" and
+                                                  r["requestParameters"]["bucketName"] == "loop-trigger-2"
+                                                  for r in rs) else None)(
+        [r for _, r in delivered(s3, "loop-logs")]))
+    assert recs
+    assert any(r["userIdentity"].get("invokedBy") == "cloudtrail.amazonaws.com" for r in recs)
