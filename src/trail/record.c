@@ -108,35 +108,6 @@
 
 /* ---- JSON text ------------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0], cp, len;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (unsigned i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 /* The escaped contents of a JSON string, without quotes. Runs of plain ASCII are copied in one
  * append; invalid UTF-8 becomes U+FFFD, so the record is always valid JSON. Failures are left in
  * b->failed and checked once per record. */
@@ -152,7 +123,7 @@ static void j_inner(struct buf *b, const char *s, size_t n)
         }
         buf_append(b, s + run, i - run);
         if (c >= 0x80) {
-            size_t l = utf8_seq(u + i, n - i);
+            size_t l = buf_utf8_len(u + i, n - i);
             if (l) {
                 buf_append(b, s + i, l);
                 i += l;

@@ -131,8 +131,7 @@ int buf_put_xml_elem(struct buf *b, const char *tag, const char *text)
     return rc;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t buf_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0];
     size_t len;
@@ -184,7 +183,7 @@ int buf_put_json_strn(struct buf *b, const char *s, size_t n)
             }
             i++;
         } else {
-            size_t l = utf8_len(u + i, n - i);
+            size_t l = buf_utf8_len(u + i, n - i);
             if (l == 0) {
                 rc = buf_puts(b, "\xEF\xBF\xBD");
                 i++;

@@ -46,6 +46,10 @@ int buf_put_xml_elem(struct buf *b, const char *tag, const char *text);
 int buf_put_json_str(struct buf *b, const char *s);
 int buf_put_json_strn(struct buf *b, const char *s, size_t n);
 
+/* Length of the valid UTF-8 sequence at s (1 for ASCII, up to 4), or 0 when the bytes are not
+ * one (overlong forms, surrogates and code points past U+10FFFF are not). */
+size_t buf_utf8_len(const unsigned char *s, size_t n);
+
 void buf_reset(struct buf *b); /* len = 0, keeps memory, clears failed */
 void buf_free(struct buf *b);  /* releases memory, back to BUF_INIT (keeps cap_limit) */
 /* Hands the NUL-terminated data to the caller (never NULL unless ENOMEM: an empty buffer gives
