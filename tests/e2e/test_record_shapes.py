@@ -16,6 +16,7 @@ meets it, with the reason.
 """
 import http.client
 import json
+import os
 import re
 import urllib.parse
 from pathlib import Path
@@ -26,7 +27,13 @@ from botocore.exceptions import ClientError
 from e2e_support import purge_bucket, unique_bucket_name
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO.parent / "shared" / "reference" / "aws-samples" / "s3-records.jsonl"
+# The samples live in the workplace's shared folder beside the checkout; a clone elsewhere finds
+# them through S3TRAIL_AWS_SAMPLES or the workplace's fixed location.
+SAMPLES = next((p for p in (
+    Path(os.environ["S3TRAIL_AWS_SAMPLES"]) if os.environ.get("S3TRAIL_AWS_SAMPLES") else None,
+    REPO.parent / "shared" / "reference" / "aws-samples" / "s3-records.jsonl",
+    Path("/work/shared/reference/aws-samples/s3-records.jsonl"),
+) if p is not None and p.exists()), REPO.parent / "shared" / "reference" / "aws-samples" / "s3-records.jsonl")
 
 UUID_V4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 EVENT_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
