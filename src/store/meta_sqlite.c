@@ -343,6 +343,9 @@ static const char *const migrations[] = {
     X(S_EVENT_PRUNE, "DELETE FROM events WHERE seq IN (SELECT seq FROM events "                    \
                      "INDEXED BY events_retention WHERE management = 1 AND event_time_ms < ?1 "    \
                      "ORDER BY event_time_ms LIMIT ?2)")                                                                  \
+    X(S_EVENT_PRUNE_DATA, "DELETE FROM events WHERE seq IN (SELECT seq FROM events "               \
+                          "WHERE seq <= ?1 AND management = 0 AND event_time_ms < ?3 "            \
+                          "ORDER BY seq LIMIT ?2)")                                                \
     X(S_EV_LOOKUP_ALL, EV_LOOKUP("events_history", ""))                                            \
     X(S_EV_LOOKUP_EVENT_ID, EV_LOOKUP("events_event_id", "AND event_id = ?6"))                    \
     X(S_EV_LOOKUP_EVENT_NAME, EV_LOOKUP("events_event_name", "AND event_name = ?6"))              \
@@ -2706,6 +2709,27 @@ static int msq_event_prune(void *be, struct store_txn *t, int64_t before_ms)
     return sqlite3_changes(c->db);
 }
 
+static int msq_event_prune_data(void *be, struct store_txn *t, int64_t upto_seq, int64_t before_ms)
+{
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, t, &c);
+    if (!rc)
+        rc = stmt_get(c, S_EVENT_PRUNE_DATA, &s);
+    if (!rc)
+        rc = bind_i64(s, 1, upto_seq);
+    if (!rc)
+        rc = bind_i64(s, 2, STORE_EVENT_PRUNE_MAX);
+    if (!rc)
+        rc = bind_i64(s, 3, before_ms);
+    if (rc) {
+        stmt_done(s);
+        return rc;
+    }
+    rc = step_done(s);
+    return rc ? rc : sqlite3_changes(c->db);
+}
+
 const struct meta_backend store__meta_sqlite = {
     .name = "sqlite",
     .open = msq_open,
@@ -2749,4 +2773,5 @@ const struct meta_backend store__meta_sqlite = {
     .event_scan = msq_event_scan,
     .event_last_seq = msq_event_last_seq,
     .event_prune = msq_event_prune,
+    .event_prune_data = msq_event_prune_data,
 };

@@ -529,3 +529,8 @@ int store_txn_event_last_seq(struct store_txn *t, int64_t *seq)
 {
     return t->st->meta->event_last_seq(t->st->be, t, seq);
 }
+
+int store_txn_event_prune_data(struct store_txn *t, int64_t upto_seq, int64_t before_ms)
+{
+    return t->st->meta->event_prune_data(t->st->be, t, upto_seq, before_ms);
+}

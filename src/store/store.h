@@ -455,6 +455,10 @@ int store_event_scan(struct store *st, int64_t after_seq, size_t max, struct eve
  * are dropped by delivery (next issue). */
 #define STORE_EVENT_PRUNE_MAX 10000
 int store_txn_event_prune(struct store_txn *t, int64_t before_ms) WUR;
+/* Drops data rows with seq <= upto_seq — those every trail has passed (data events never reach
+ * event history, and a trail that starts later begins at the journal's end) — and older than
+ * before_ms, at most STORE_EVENT_PRUNE_MAX per call. Returns the count removed or -errno. */
+int store_txn_event_prune_data(struct store_txn *t, int64_t upto_seq, int64_t before_ms) WUR;
 
 /* ---- the writer ---------------------------------------------------------------------------- */
 

@@ -144,6 +144,9 @@ struct meta_backend {
     int (*event_scan)(void *be, int64_t after_seq, size_t max, struct event_row **out,
                       size_t *n);
     int (*event_prune)(void *be, struct store_txn *t, int64_t before_ms);
+    /* Data rows with seq <= upto_seq and older than before_ms, at most STORE_EVENT_PRUNE_MAX;
+     * the count removed. */
+    int (*event_prune_data)(void *be, struct store_txn *t, int64_t upto_seq, int64_t before_ms);
 };
 
 extern const struct meta_backend store__meta_sqlite;

@@ -29,6 +29,9 @@
 /* Retry backoff after a failed delivery, doubling up to the cap. */
 #define BACKOFF_MIN_S 1
 #define BACKOFF_MAX_S 60
+/* How often delivered data rows leave the journal, and how long they stay at least. */
+#define PRUNE_EVERY_MS (60 * 1000)
+#define DATA_GRACE_MS (3600 * 1000)
 
 struct trail_state {
     char key[256]; /* account/name: matches across passes */
@@ -47,6 +50,7 @@ struct delivery {
     bool flush;
     struct trail_state *states;
     size_t nstates;
+    int64_t next_prune_ms;
 };
 
 /* ---- the log file ----------------------------------------------------------------------------- */
@@ -457,6 +461,58 @@ static void pass_kind(struct delivery *d, const char *kind, bool flush, int64_t 
     store_docs_free(docs, n);
 }
 
+/* The lowest cursor of any trail of one kind (live or retired) into *min. */
+static int min_cursor(struct store *st, const char *kind, int64_t *min)
+{
+    struct store_doc *docs = NULL;
+    size_t n = 0;
+    int rc = store_doc_list(st, kind, NULL, &docs, &n);
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct trail_view t;
+        t.kind = kind;
+        snprintf(t.account_id, sizeof t.account_id, "%s", docs[i].account_id);
+        snprintf(t.doc_name, sizeof t.doc_name, "%s", docs[i].name);
+        if (trail_view_parse(docs[i].value, &t))
+            continue;
+        if (t.cursor < *min)
+            *min = t.cursor;
+        trail_view_free(&t);
+    }
+    store_docs_free(docs, n);
+    return rc;
+}
+
+struct prune_data {
+    int64_t upto;
+    int64_t before_ms;
+    int removed;
+};
+
+static int prune_data_apply(struct store_txn *t, void *arg)
+{
+    struct prune_data *p = arg;
+    p->removed = store_txn_event_prune_data(t, p->upto, p->before_ms);
+    return p->removed < 0 ? p->removed : 0;
+}
+
+/*
+ * Data events never reach event history; the journal keeps them only until every trail has
+ * passed them. A trail created or started later begins at the journal's end, so the lowest
+ * cursor of the trails that exist now is the bound. They stay an hour more all the same, so an
+ * operator can still dump recent activity (`admin events dump`). Removed in bounded work items so
+ * the writer is never held long.
+ */
+static void prune_delivered_data(struct delivery *d, int64_t last)
+{
+    struct prune_data p = {.upto = last, .before_ms = store_now_ms() - DATA_GRACE_MS};
+    if (min_cursor(d->st, TRAIL_DOC_KIND, &p.upto) || min_cursor(d->st, TRAIL_RETIRED_KIND, &p.upto))
+        return;
+    do {
+        if (store_submit_wait(d->st, prune_data_apply, &p))
+            return;
+    } while (p.removed == STORE_EVENT_PRUNE_MAX);
+}
+
 /* One pass over every trail; flush: deliver whatever is pending now. */
 static void pass(struct delivery *d, bool flush)
 {
@@ -465,6 +521,11 @@ static void pass(struct delivery *d, bool flush)
         return;
     pass_kind(d, TRAIL_DOC_KIND, flush, last);
     pass_kind(d, TRAIL_RETIRED_KIND, flush, last);
+    int64_t now = store_now_ms();
+    if (now >= d->next_prune_ms) {
+        prune_delivered_data(d, last);
+        d->next_prune_ms = now + PRUNE_EVERY_MS;
+    }
 }
 
 static void *loop(void *arg)
@@ -500,6 +561,7 @@ int delivery_start(struct store *st, unsigned interval_s, struct delivery **out)
         return -ENOMEM;
     d->st = st;
     d->interval_s = interval_s ? interval_s : 1;
+    d->next_prune_ms = store_now_ms() + PRUNE_EVERY_MS;
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     if (pthread_create(&d->thread, NULL, loop, d) != 0) {

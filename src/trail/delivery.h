@@ -18,6 +18,9 @@
  * and deliver again, forever. Rows that are only the server's own deliveries never trigger a
  * delivery by themselves; they travel with the next real events.
  *
+ * Data rows leave the journal an hour after every trail has passed them (data events never reach
+ * event history); management rows stay for event history's retention.
+ *
  * Failures (bucket gone, policy removed) are kept in the trail's delivery state
  * (LatestDeliveryError = the S3 error code); delivery retries with backoff and clears it on
  * success.

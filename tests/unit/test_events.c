@@ -833,3 +833,43 @@ TEST(events_last_seq)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_EQ_INT(system(cmd), 0);
 }
+
+struct prune_data_args {
+    int64_t upto, before_ms;
+    int removed;
+};
+
+static int apply_prune_data(struct store_txn *t, void *arg)
+{
+    struct prune_data_args *a = arg;
+    a->removed = store_txn_event_prune_data(t, a->upto, a->before_ms);
+    return a->removed < 0 ? a->removed : 0;
+}
+
+/* Data rows go once passed (seq) and old enough (time); management rows never by this. */
+TEST(events_prune_data)
+{
+    char dir[64];
+    struct store *st;
+    if (!ev_open(dir, &st))
+        return;
+    enum { N = 10 };
+    struct event_row v[N];
+    for (int i = 0; i < N; i++)
+        row_fill(&v[i], "111111111111", "us-east-1", i % 2 ? "PutObject" : "CreateBucket",
+                 i % 2 == 0, 1000 + i, NULL);
+    CHECK_EQ_INT(append_rows(st, v, N), 0);
+    /* Passed up to row 6, old enough up to time 1004: rows 1 and 3 (data, seq <= v[6], t < 1005). */
+    struct prune_data_args a = {.upto = v[6].seq, .before_ms = 1005};
+    CHECK_EQ_INT(store_submit_wait(st, apply_prune_data, &a), 0);
+    CHECK_EQ_INT(a.removed, 2);
+    struct event_row *out;
+    size_t n;
+    CHECK_EQ_INT(store_event_scan(st, 0, 0, &out, &n), 0);
+    CHECK_EQ_INT(n, N - 2);
+    for (size_t i = 0; i < n; i++)
+        CHECK(out[i].seq != v[1].seq && out[i].seq != v[3].seq);
+    store_event_rows_free(out, n);
+    rows_free_fields(v, N);
+    ev_close(dir, st);
+}
