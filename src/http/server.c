@@ -275,10 +275,13 @@ static void commit_done(void *arg, int rc)
     MHD_resume_connection(r->conn);
 }
 
+static void answer_unrecorded(struct req *r, int cause);
+
+/* A commit or record that could not even be queued: the decided answer cannot go out. */
 static int then_queue_failed(struct req *r)
 {
-    r->audited = false; /* nothing could be recorded */
-    return s3err_from_errno(r->commit_rc);
+    answer_unrecorded(r, r->commit_rc);
+    return REQ_FINAL;
 }
 
 /* Counts and suspends the connection for a job (a commit, an offloaded piece of work) that will
@@ -583,18 +586,23 @@ static int audit_append(struct store_txn *t, struct req *r)
 
 /* After the writer: the response was finalized and recorded there; if the batch did not become
  * durable, neither did the record (nor the change), so the client gets an error instead. */
+/* Replaces whatever response was decided with the error `cause` (-errno), unrecorded. */
+static void answer_unrecorded(struct req *r, int cause)
+{
+    req_reset_response(r);
+    r->error = 0;
+    r->api_error[0] = '\0';
+    free(r->error_message);
+    r->error_message = NULL;
+    buf_reset(&r->error_extra);
+    r->audited = false;
+    finalize(r, s3err_from_errno(cause));
+}
+
 static int then_recorded(struct req *r)
 {
-    if (r->batch_rc) {
-        req_reset_response(r);
-        r->error = 0;
-        r->api_error[0] = '\0';
-        free(r->error_message);
-        r->error_message = NULL;
-        buf_reset(&r->error_extra);
-        r->audited = false;
-        finalize(r, s3err_from_errno(r->batch_rc));
-    }
+    if (r->batch_rc)
+        answer_unrecorded(r, r->batch_rc);
     return REQ_FINAL;
 }
 
@@ -605,8 +613,12 @@ static enum MHD_Result finish(struct req *r, int rc)
     finalize(r, rc);
     if (!r->audited)
         return queue(r);
-    if (suspend_for(r, then_recorded))
-        return queue(r); /* shutting down: nothing more can be made durable */
+    if (suspend_for(r, then_recorded)) {
+        /* Shutting down: nothing more can be made durable, so the answer cannot be this one
+         * (no response without its record). */
+        answer_unrecorded(r, -ESHUTDOWN);
+        return queue(r);
+    }
     r->commit_apply = NULL;
     int qrc = store_submit(r->st, commit_item, commit_done, r);
     if (qrc)
