@@ -108,21 +108,19 @@ static int log_key(const struct trail_view *t, const char *region, int64_t now_m
 struct file_job {
     struct store *st;
     const struct trail_view *trail;
-    struct bucket bkt;
     char key[1100];
     unsigned char *gz;
     size_t gzlen;
     char *sse;               /* the object's encryption document (store.h) */
     char blob_id[33];
-    int64_t new_cursor;  /* the last journal row this delivery covers */
     int64_t now_ms;
     char etag[33];
-    int s3_error;        /* an S3 error code to remember (NoSuchBucket, ...), 0 for none */
 };
 
 /* The record of the delivery's PutObject, as AWS writes it for its own deliveries: AWSService
  * identity invoked by cloudtrail.amazonaws.com, x-amz-acl bucket-owner-full-control. */
-static int delivery_record(struct store_txn *t, const struct file_job *j)
+static int delivery_record(struct store_txn *t, const struct file_job *j,
+                           const struct bucket *bkt)
 {
     struct req *r = calloc(1, sizeof *r);
     if (!r)
@@ -134,17 +132,17 @@ static int delivery_record(struct store_txn *t, const struct file_job *j)
     };
     r->op = optable_find("PutObject");
     r->method = "PUT";
-    r->bucket = (char *)j->bkt.name;
+    r->bucket = (char *)bkt->name;
     r->key = (char *)j->key;
     r->headers = headers;
     r->nheaders = sizeof headers / sizeof headers[0];
     r->host = "";
-    r->bkt = j->bkt;
+    r->bkt = *bkt;
     r->bkt_loaded = true;
-    snprintf(r->region, sizeof r->region, "%s", j->bkt.region);
+    snprintf(r->region, sizeof r->region, "%s", bkt->region);
     r->who.type = PRINCIPAL_AWS_SERVICE;
     snprintf(r->who.principal_id, sizeof r->who.principal_id, "cloudtrail.amazonaws.com");
-    snprintf(r->who.account_id, sizeof r->who.account_id, "%s", j->bkt.owner_account);
+    snprintf(r->who.account_id, sizeof r->who.account_id, "%s", bkt->owner_account);
     snprintf(r->source_ip, sizeof r->source_ip, "cloudtrail.amazonaws.com");
     r->status = 200;
     r->audited = true;
@@ -173,65 +171,96 @@ static int delivery_record(struct store_txn *t, const struct file_job *j)
     return rc;
 }
 
-static int file_apply(struct store_txn *t, void *arg)
+/* The records a pass gathered for one region. */
+struct region_batch {
+    char region[32];
+    struct buf json;
+    size_t n;
+};
+
+/* One delivery: a file per region the pass gathered, and the cursor after all of them. */
+struct pass_job {
+    struct store *st;
+    const struct trail_view *trail;
+    struct file_job *files;
+    size_t nfiles;
+    int64_t new_cursor;  /* the last journal row this delivery covers */
+    int s3_error;        /* an S3 error code to remember (NoSuchBucket, ...), 0 for none */
+};
+
+/* Stores one log object in bucket b (inside the pass's transaction). */
+static int put_log_object(struct store_txn *t, struct store *st, const struct bucket *b,
+                          const struct file_job *j)
 {
-    struct file_job *j = arg;
+    struct object_meta m;
+    memset(&m, 0, sizeof m);
+    struct segment seg;
+    memset(&seg, 0, sizeof seg);
+    m.bucket_id = b->id;
+    m.key = (char *)j->key;
+    m.size = j->gzlen;
+    snprintf(m.etag, sizeof m.etag, "%s", j->etag);
+    m.mtime_ms = j->now_ms;
+    snprintf(m.owner_account, sizeof m.owner_account, "%s", b->owner_account);
+    snprintf(m.storage_class, sizeof m.storage_class, "STANDARD");
+    m.headers = "{\"content-type\":\"application/json\",\"content-encoding\":\"gzip\"}";
+    m.sse = j->sse; /* log files are encrypted at rest (SSE-S3), as AWS delivers them */
+    m.acl = trail_bucket_owner_acl(st, b->owner_account);
+    snprintf(seg.blob_id, sizeof seg.blob_id, "%s", j->blob_id);
+    seg.size = j->gzlen;
+    snprintf(seg.etag, sizeof seg.etag, "%s", j->etag);
+    m.segs = &seg;
+    m.nsegs = 1;
+    int rc = m.acl ? store_txn_object_put(t, &m) : -ENOMEM;
+    free(m.acl);
+    return rc;
+}
+
+/*
+ * Every file of the pass, the trail's advanced cursor and the deliveries' own records, in ONE
+ * transaction: a crash leaves all of them or none, so no region's file is ever written twice or
+ * skipped.
+ */
+static int pass_apply(struct store_txn *t, void *arg)
+{
+    struct pass_job *p = arg;
     /* The trail and its bucket, as they are now (the writer serialises us with every API
      * change): a trail deleted meanwhile, or moved to another bucket, gets nothing. */
     char *doc = NULL;
-    int rc = store_txn_doc_get(t, j->trail->kind, j->trail->account_id, j->trail->doc_name, &doc);
+    int rc = store_txn_doc_get(t, p->trail->kind, p->trail->account_id, p->trail->doc_name, &doc);
     if (rc)
         return rc == -ENOENT ? -ECANCELED : rc;
     struct trail_view now;
-    now.kind = j->trail->kind;
-    snprintf(now.account_id, sizeof now.account_id, "%s", j->trail->account_id);
-    snprintf(now.doc_name, sizeof now.doc_name, "%s", j->trail->doc_name);
+    now.kind = p->trail->kind;
+    snprintf(now.account_id, sizeof now.account_id, "%s", p->trail->account_id);
+    snprintf(now.doc_name, sizeof now.doc_name, "%s", p->trail->doc_name);
     rc = trail_view_parse(doc, &now);
+    free(doc);
     if (!rc) {
-        if (now.cursor != j->trail->cursor || strcmp(now.bucket, j->trail->bucket) != 0)
+        if (now.cursor != p->trail->cursor || strcmp(now.bucket, p->trail->bucket) != 0)
             rc = -ECANCELED;
         trail_view_free(&now);
     }
     struct bucket b;
     if (!rc) {
-        rc = store_txn_bucket_get(t, j->trail->bucket, &b);
+        rc = store_txn_bucket_get(t, p->trail->bucket, &b);
         if (rc == -ENOENT)
-            j->s3_error = S3E_NoSuchBucket;
+            p->s3_error = S3E_NoSuchBucket;
     }
-    if (!rc) {
-        store_bucket_free(&j->bkt);
-        j->bkt = b;
-        struct object_meta m;
-        memset(&m, 0, sizeof m);
-        struct segment seg;
-        memset(&seg, 0, sizeof seg);
-        m.bucket_id = b.id;
-        m.key = j->key;
-        m.size = j->gzlen;
-        snprintf(m.etag, sizeof m.etag, "%s", j->etag);
-        m.mtime_ms = j->now_ms;
-        snprintf(m.owner_account, sizeof m.owner_account, "%s", b.owner_account);
-        snprintf(m.storage_class, sizeof m.storage_class, "STANDARD");
-        m.headers = "{\"content-type\":\"application/json\",\"content-encoding\":\"gzip\"}";
-        m.sse = j->sse; /* log files are encrypted at rest (SSE-S3), as AWS delivers them */
-        m.acl = trail_bucket_owner_acl(j->st, b.owner_account);
-        snprintf(seg.blob_id, sizeof seg.blob_id, "%s", j->blob_id);
-        seg.size = j->gzlen;
-        snprintf(seg.etag, sizeof seg.etag, "%s", j->etag);
-        m.segs = &seg;
-        m.nsegs = 1;
-        rc = m.acl ? store_txn_object_put(t, &m) : -ENOMEM;
-        free(m.acl);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < p->nfiles && !rc; i++) {
+        struct file_job *j = &p->files[i];
+        rc = put_log_object(t, p->st, &b, j);
+        if (!rc)
+            rc = delivery_record(t, j, &b);
     }
     if (!rc)
-        rc = trail_doc_delivered(t, j->trail, j->new_cursor, j->now_ms);
-    if (!rc)
-        rc = delivery_record(t, j);
-    free(doc);
+        rc = trail_doc_delivered(t, p->trail, p->new_cursor, p->files[0].now_ms);
+    store_bucket_free(&b);
     return rc;
 }
 
-/* Remembers a failure in the trail's delivery state (its own small transaction). */
 struct failure {
     const struct trail_view *trail;
     const char *code;
@@ -244,62 +273,77 @@ static int failure_apply(struct store_txn *t, void *arg)
     return trail_doc_delivery_failed(t, f->trail, f->code, f->now_ms);
 }
 
-/* Writes one file for `region` from the records in `json` and commits it with the cursor. */
-static int deliver_file(struct delivery *d, const struct trail_view *t, const char *region,
-                        struct buf *json, int64_t new_cursor)
+/* Cuts the file for `region` from the records in `json`: gzip, then an encrypted, fsynced blob
+ * (a log file is a file on disk, never a row beside the journal it was cut from), before the
+ * transaction that names it. */
+static int cut_file(struct delivery *d, const struct trail_view *t, const char *region,
+                    struct buf *json, int64_t now_ms, struct file_job *j)
 {
-    struct file_job j;
-    memset(&j, 0, sizeof j);
-    j.st = d->st;
-    j.trail = t;
-    j.new_cursor = new_cursor;
-    j.now_ms = store_now_ms();
-    int rc = log_key(t, region, j.now_ms, j.key, sizeof j.key);
+    memset(j, 0, sizeof *j);
+    j->st = d->st;
+    j->trail = t;
+    j->now_ms = now_ms;
+    int rc = log_key(t, region, now_ms, j->key, sizeof j->key);
     if (!rc)
-        rc = gzip_buf(json->data, json->len, &j.gz, &j.gzlen);
+        rc = gzip_buf(json->data, json->len, &j->gz, &j->gzlen);
     if (rc)
         return rc;
     unsigned char md5[16];
-    hash_md5(j.gz, j.gzlen, md5);
-    hash_hex(md5, 16, j.etag);
-    /* A log file always goes to a blob of its own (encrypted, fsynced, renamed) before the
-     * transaction that names it: a log file is a file on disk, never a row beside the journal it
-     * was cut from. */
+    hash_md5(j->gz, j->gzlen, md5);
+    hash_hex(md5, 16, j->etag);
     struct blob_writer w = {0};
     rc = store_blob_begin(d->st, &w);
     if (!rc)
-        rc = store_sse_encrypt_blob(d->st, j.gz, j.gzlen, &w, &j.sse);
+        rc = store_sse_encrypt_blob(d->st, j->gz, j->gzlen, &w, &j->sse);
     if (!rc)
         rc = store_blob_finish(d->st, &w);
     if (rc) {
         store_blob_abort(d->st, &w);
-        free(j.sse);
-        free(j.gz);
         return rc;
     }
-    snprintf(j.blob_id, sizeof j.blob_id, "%s", w.id);
-    rc = store_submit_wait(d->st, file_apply, &j);
-    if (rc)
-        store_blob_discard(d->st, j.blob_id);
+    snprintf(j->blob_id, sizeof j->blob_id, "%s", w.id);
+    return 0;
+}
+
+static void file_job_free(struct store *st, struct file_job *j, bool discard_blob)
+{
+    if (discard_blob && j->blob_id[0])
+        store_blob_discard(st, j->blob_id);
+    free(j->gz);
+    free(j->sse);
+}
+
+/* Writes one file per region and commits them all with the cursor. */
+static int deliver_files(struct delivery *d, const struct trail_view *t,
+                         struct region_batch *batches, size_t nb, int64_t new_cursor)
+{
+    struct pass_job p = {.st = d->st, .trail = t, .new_cursor = new_cursor};
+    p.files = calloc(nb, sizeof *p.files);
+    if (!p.files)
+        return -ENOMEM;
+    int64_t now = store_now_ms();
+    int rc = 0;
+    for (; p.nfiles < nb && !rc; p.nfiles++) {
+        buf_puts(&batches[p.nfiles].json, "]}");
+        rc = buf_ok(&batches[p.nfiles].json)
+                 ? cut_file(d, t, batches[p.nfiles].region, &batches[p.nfiles].json, now,
+                            &p.files[p.nfiles])
+                 : -ENOMEM;
+    }
+    if (!rc)
+        rc = store_submit_wait(d->st, pass_apply, &p);
     if (rc && rc != -ECANCELED) {
-        struct failure f = {t, j.s3_error ? s3err_code(j.s3_error) : "InternalError", j.now_ms};
+        struct failure f = {t, p.s3_error ? s3err_code(p.s3_error) : "InternalError", now};
         if (store_submit_wait(d->st, failure_apply, &f))
             log_warn("trail %s: could not record its delivery error", t->name);
     }
-    store_bucket_free(&j.bkt);
-    free(j.gz);
-    free(j.sse);
+    for (size_t i = 0; i < p.nfiles; i++)
+        file_job_free(d->st, &p.files[i], rc != 0);
+    free(p.files);
     return rc;
 }
 
 /* ---- a pass over one trail -------------------------------------------------------------------- */
-
-struct region_batch {
-    char region[32];
-    struct buf json;
-    size_t n;
-    bool real; /* holds at least one record that is not the server's own delivery */
-};
 
 static bool is_own_delivery(const struct event_row *e)
 {
@@ -335,7 +379,7 @@ static int deliver_trail(struct delivery *d, const struct trail_view *t, bool du
     struct region_batch *batches = NULL;
     size_t nb = 0;
     int rc = 0;
-    bool any_real = false;
+    bool any_real = false, full = false;
     int64_t scanned_to = cursor;
     while (!rc && scanned_to < limit) {
         struct event_row *rows = NULL;
@@ -361,33 +405,21 @@ static int deliver_trail(struct delivery *d, const struct trail_view *t, bool du
                 buf_putc(&b->json, ',');
             buf_puts(&b->json, e->record);
             b->n++;
-            if (!is_own_delivery(e))
-                b->real = any_real = true;
+            any_real = any_real || !is_own_delivery(e);
             if (!buf_ok(&b->json))
                 rc = -ENOMEM;
+            if (b->n >= FILE_MAX_RECORDS || b->json.len >= FILE_MAX_RAW_BYTES) {
+                full = true; /* a file is full: it goes now, whatever the interval */
+                break;
+            }
         }
         store_event_rows_free(rows, n);
-        if (n < SCAN_BATCH)
-            break;
-        for (size_t k = 0; k < nb && !rc; k++)
-            if (batches[k].n >= FILE_MAX_RECORDS || batches[k].json.len >= FILE_MAX_RAW_BYTES)
-                due = true; /* full: write now, whatever the interval */
-        if (due)
+        if (full || n < SCAN_BATCH)
             break;
     }
     /* Nothing but our own deliveries: they wait for real events (no feedback loop). */
-    if (!rc && due && any_real) {
-        for (size_t k = 0; k < nb && !rc; k++) {
-            buf_puts(&batches[k].json, "]}");
-            /* Each region's file carries the cursor only when it is the last one written: a
-             * crash between two regions' files must not skip the second. */
-            int64_t cur = k + 1 == nb ? scanned_to : t->cursor;
-            rc = deliver_file(d, t, batches[k].region, &batches[k].json, cur);
-            if (!rc && k + 1 < nb) {
-                /* Later files of this pass go on from the same cursor; re-read the trail so the
-                 * cursor check in file_apply sees the current value. */
-            }
-        }
+    if (!rc && (due || full) && any_real) {
+        rc = deliver_files(d, t, batches, nb, scanned_to);
     } else if (!rc && due && nb == 0 && scanned_to > t->cursor) {
         /* Nothing for this trail in what was read: move the cursor past it. */
         rc = trail_doc_advance(d->st, t, scanned_to);
