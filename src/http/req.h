@@ -128,6 +128,8 @@ struct req {
     store_apply_fn commit_apply; /* runs on the writer thread with arg = r */
     int (*commit_then)(struct req *r); /* req_commit's continuation, also on the writer thread */
     int batch_rc;                /* whether the writer's batch became durable */
+    struct event_row audit_ev;   /* the request's CloudTrail record, once built */
+    bool audit_ev_ready;
     int (*offload_work)(struct req *r);
     int (*then)(struct req *r);
     int commit_rc;

@@ -568,19 +568,29 @@ static enum MHD_Result queue(struct req *r)
 /* ---- the audit record ------------------------------------------------------------------------ */
 
 /* Appends the request's CloudTrail record in the running transaction (writer thread). */
+/* Builds the request's record into r->audit_ev (once; the response must be final). */
+static int audit_build(struct req *r)
+{
+    if (r->audit_ev_ready)
+        return 0;
+    memset(&r->audit_ev, 0, sizeof r->audit_ev);
+    int rc = record_build(r, &r->audit_ev);
+    r->audit_ev_ready = rc == 0;
+    return rc;
+}
+
+/* Appends the request's record in the running transaction (writer thread). A request that
+ * changes nothing had its record built beforehand on its own thread (finish), so the single
+ * writer only appends; one whose response is decided inside the transaction builds it here. */
 static int audit_append(struct store_txn *t, struct req *r)
 {
     if (!r->audited)
         return 0;
-    struct event_row ev;
-    memset(&ev, 0, sizeof ev);
-    int rc = record_build(r, &ev);
+    int rc = audit_build(r);
     /* A record no account receives (an anonymous call naming no bucket) goes nowhere: AWS
      * delivers events to accounts, and there is none to give it to. */
-    if (!rc && ev.account_id[0])
-        rc = store_txn_event_append(t, &ev);
-    free(ev.resources);
-    free(ev.record);
+    if (!rc && r->audit_ev.account_id[0])
+        rc = store_txn_event_append(t, &r->audit_ev);
     return rc;
 }
 
@@ -595,7 +605,7 @@ static void answer_unrecorded(struct req *r, int cause)
     free(r->error_message);
     r->error_message = NULL;
     buf_reset(&r->error_extra);
-    r->audited = false;
+    r->audited = false; /* a prebuilt record is dropped with the answer it described */
     finalize(r, s3err_from_errno(cause));
 }
 
@@ -620,7 +630,9 @@ static enum MHD_Result finish(struct req *r, int rc)
         return queue(r);
     }
     r->commit_apply = NULL;
-    int qrc = store_submit(r->st, commit_item, commit_done, r);
+    int qrc = audit_build(r);
+    if (!qrc)
+        qrc = store_submit(r->st, commit_item, commit_done, r);
     if (qrc)
         queue_failed(r, qrc);
     return MHD_YES;
@@ -638,6 +650,8 @@ static void req_free(struct req *r)
         r->handler_state_free(r->handler_state);
     if (r->bkt_loaded)
         store_bucket_free(&r->bkt);
+    free(r->audit_ev.resources);
+    free(r->audit_ev.record);
     uri_query_free(r->q, r->nq);
     free(r->headers);
     free(r->target);
