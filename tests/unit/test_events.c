@@ -4,6 +4,7 @@
  * management rows only) checked page by page against a brute-force model, journal scans, the
  * retention prune, rollback, and the append rate (printed; 100k rows in batches of 256).
  */
+#include "fixture.h"
 #include "unit.h"
 
 #include "store/store.h"
@@ -21,32 +22,6 @@
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------------------------ */
-
-static int ev_rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
-static bool ev_open(char dir[64], struct store **st)
-{
-    snprintf(dir, 64, "/tmp/s3trail-events-XXXXXX");
-    if (!mkdtemp(dir)) {
-        CHECK(!"mkdtemp");
-        return false;
-    }
-    int rc = store_open(dir, st);
-    CHECK_EQ_INT(rc, 0);
-    return rc == 0;
-}
-
-static void ev_close(char dir[64], struct store *st)
-{
-    store_close(st);
-    nftw(dir, ev_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* A batch of rows appended by one work item; `fail_after` > 0 makes the item fail after
  * appending that many (its savepoint must then drop them all). */
@@ -247,7 +222,7 @@ TEST(events_lookup_model)
 {
     char dir[64];
     struct store *st;
-    if (!ev_open(dir, &st))
+    if (!unit_store_open(dir, "events", &st))
         return;
     enum { N = 600 };
     struct event_row *model = calloc(N, sizeof *model);
@@ -371,7 +346,7 @@ TEST(events_lookup_model)
 
     rows_free_fields(model, N);
     free(model);
-    ev_close(dir, st);
+    unit_store_close(dir, st);
 }
 
 /* Exact timestamps at the boundary are included; one millisecond outside is not. */
@@ -379,7 +354,7 @@ TEST(events_lookup_time_inclusive)
 {
     char dir[64];
     struct store *st;
-    if (!ev_open(dir, &st))
+    if (!unit_store_open(dir, "events", &st))
         return;
     struct event_row v[3];
     row_fill(&v[0], "111111111111", "us-east-1", "CreateBucket", true, 1000, NULL);
@@ -404,7 +379,7 @@ TEST(events_lookup_time_inclusive)
     CHECK(out == NULL);
     store_event_rows_free(out, n);
     rows_free_fields(v, 3);
-    ev_close(dir, st);
+    unit_store_close(dir, st);
 }
 
 /* Data rows are stored (scan sees them) but never looked up. */
@@ -412,7 +387,7 @@ TEST(events_management_only)
 {
     char dir[64];
     struct store *st;
-    if (!ev_open(dir, &st))
+    if (!unit_store_open(dir, "events", &st))
         return;
     struct event_row v[4];
     row_fill(&v[0], "111111111111", "us-east-1", "PutObject", false, 1000,
@@ -454,7 +429,7 @@ TEST(events_management_only)
     }
     store_event_rows_free(out, n);
     rows_free_fields(v, 4);
-    ev_close(dir, st);
+    unit_store_close(dir, st);
 }
 
 /* Journal order: ascending seq from a cursor, at most max, management and data alike. */
@@ -462,7 +437,7 @@ TEST(events_scan_order)
 {
     char dir[64];
     struct store *st;
-    if (!ev_open(dir, &st))
+    if (!unit_store_open(dir, "events", &st))
         return;
     enum { N = 100 };
     struct event_row v[N];
@@ -503,7 +478,7 @@ TEST(events_scan_order)
     CHECK_EQ_INT(n, 0);
     store_event_rows_free(out, n);
     rows_free_fields(v, N);
-    ev_close(dir, st);
+    unit_store_close(dir, st);
 }
 
 static int apply_prune(struct store_txn *t, void *arg)
@@ -541,7 +516,7 @@ TEST(events_prune)
 {
     char dir[64];
     struct store *st;
-    if (!ev_open(dir, &st))
+    if (!unit_store_open(dir, "events", &st))
         return;
     struct event_row v[6];
     const char *res = "[{\"ResourceType\":\"AWS::S3::Bucket\",\"ResourceName\":\"old\"}]";
@@ -580,7 +555,7 @@ TEST(events_prune)
     CHECK(w.seq > v[5].seq);
     rows_free_fields(&w, 1);
     rows_free_fields(v, 6);
-    ev_close(dir, st);
+    unit_store_close(dir, st);
 }
 
 /* A prune takes at most STORE_EVENT_PRUNE_MAX rows, oldest first; calling again finishes. */
@@ -588,7 +563,7 @@ TEST(events_prune_bounded)
 {
     char dir[64];
     struct store *st;
-    if (!ev_open(dir, &st))
+    if (!unit_store_open(dir, "events", &st))
         return;
     enum { N = STORE_EVENT_PRUNE_MAX + 5 };
     struct event_row *v = calloc(N, sizeof *v);
@@ -609,7 +584,7 @@ TEST(events_prune_bounded)
     CHECK_EQ_INT(prune(st, INT64_MAX), 5);
     rows_free_fields(v, N);
     free(v);
-    ev_close(dir, st);
+    unit_store_close(dir, st);
 }
 
 /* Refused rows and arguments; a failed item leaves no row. */
@@ -617,7 +592,7 @@ TEST(events_invalid)
 {
     char dir[64];
     struct store *st;
-    if (!ev_open(dir, &st))
+    if (!unit_store_open(dir, "events", &st))
         return;
     static const char *const bad[] = {
         "not json", "{}", "[1]", "[{\"ResourceName\":7}]", "[{\"ResourceType\":[]}]", "\"x\"",
@@ -687,7 +662,7 @@ TEST(events_invalid)
     q.account_id = NULL;
     CHECK_EQ_INT(store_event_lookup(st, &q, &out, &n), -EINVAL);
     CHECK_EQ_INT(store_event_scan(st, 0, 0, NULL, &n), -EINVAL);
-    ev_close(dir, st);
+    unit_store_close(dir, st);
 }
 
 /* The journal survives a reopen (the migration runs once) and numbering goes on from there. */
@@ -695,7 +670,7 @@ TEST(events_reopen)
 {
     char dir[64];
     struct store *st;
-    if (!ev_open(dir, &st))
+    if (!unit_store_open(dir, "events", &st))
         return;
     struct event_row e;
     row_fill(&e, "111111111111", "us-east-1", "CreateBucket", true, 1,
@@ -710,7 +685,7 @@ TEST(events_reopen)
     CHECK_EQ_INT(append_one(st, &e), 0);
     CHECK(e.seq > seq);
     rows_free_fields(&e, 1);
-    ev_close(dir, st);
+    unit_store_close(dir, st);
 }
 
 /* ---- the append rate ---------------------------------------------------------------------- */
@@ -759,7 +734,7 @@ static void append_rate(bool management)
 {
     char dir[64];
     struct store *st;
-    if (!ev_open(dir, &st))
+    if (!unit_store_open(dir, "events", &st))
         return;
     enum { TOTAL = 100000, BATCH = 256 };
     struct event_row *v = calloc(BATCH, sizeof *v);
@@ -802,7 +777,7 @@ static void append_rate(bool management)
         store_event_rows_free(out, n);
         printf("  events lookup (ResourceName, 50 of 80k rows): %.3f ms\n", tl * 1e3);
     }
-    ev_close(dir, st);
+    unit_store_close(dir, st);
 }
 
 TEST(events_append_rate)
@@ -818,20 +793,16 @@ static int apply_last_seq(struct store_txn *t, void *arg)
 
 TEST(events_last_seq)
 {
-    char dir[] = "/tmp/s3trail-lastseq-XXXXXX";
-    if (!mkdtemp(dir))
-        return;
+    char dir[64];
     struct store *st;
-    CHECK_EQ_INT(store_open(dir, &st), 0);
+    if (!unit_store_open(dir, "events", &st))
+        return;
     int64_t seq = -1;
     CHECK_EQ_INT(store_event_last_seq(st, &seq), 0);
     CHECK_EQ_INT(seq, 0);
     CHECK_EQ_INT(store_submit_wait(st, apply_last_seq, &seq), 0);
     CHECK_EQ_INT(seq, 0);
-    store_close(st);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK_EQ_INT(system(cmd), 0);
+    unit_store_close(dir, st);
 }
 
 struct prune_data_args {
@@ -851,7 +822,7 @@ TEST(events_prune_data)
 {
     char dir[64];
     struct store *st;
-    if (!ev_open(dir, &st))
+    if (!unit_store_open(dir, "events", &st))
         return;
     enum { N = 10 };
     struct event_row v[N];
@@ -871,5 +842,5 @@ TEST(events_prune_data)
         CHECK(out[i].seq != v[1].seq && out[i].seq != v[3].seq);
     store_event_rows_free(out, n);
     rows_free_fields(v, N);
-    ev_close(dir, st);
+    unit_store_close(dir, st);
 }

@@ -6,6 +6,7 @@
  * -EBADMSG. `sse_bench` measures throughput when S3TRAIL_SSE_BENCH is set (it is a no-op
  * otherwise, so the sanitizer run stays fast).
  */
+#include "fixture.h"
 #include "unit.h"
 
 #include "store/sse.h"
@@ -27,32 +28,6 @@
 #define SEG SSE_SEG_SIZE
 
 /* ---- helpers ------------------------------------------------------------------------------ */
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
-static bool open_fresh(char dir[64], struct store **st)
-{
-    snprintf(dir, 64, "/tmp/s3trail-sse-XXXXXX");
-    if (!mkdtemp(dir)) {
-        CHECK(!"mkdtemp");
-        return false;
-    }
-    int rc = store_open(dir, st);
-    CHECK_EQ_INT(rc, 0);
-    return rc == 0;
-}
-
-static void close_rm(char dir[64], struct store *st)
-{
-    store_close(st);
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 /* Deterministic, position-dependent bytes: a misplaced segment never decrypts to the right
  * plaintext by accident. */
@@ -165,7 +140,7 @@ TEST(sse_master_key_created_0600_and_kept)
 {
     char dir[64], path[PATH_MAX];
     struct store *st;
-    if (!open_fresh(dir, &st))
+    if (!unit_store_open(dir, "sse", &st))
         return;
     snprintf(path, sizeof path, "%s/master.key", dir);
     struct stat sb;
@@ -188,14 +163,14 @@ TEST(sse_master_key_created_0600_and_kept)
     free(json);
     free(p);
     free(back);
-    close_rm(dir, st);
+    unit_store_close(dir, st);
 }
 
 TEST(sse_master_key_wrong_size_refuses_open)
 {
     char dir[64], path[PATH_MAX];
     struct store *st;
-    if (!open_fresh(dir, &st))
+    if (!unit_store_open(dir, "sse", &st))
         return;
     store_close(st);
     snprintf(path, sizeof path, "%s/master.key", dir);
@@ -207,14 +182,14 @@ TEST(sse_master_key_wrong_size_refuses_open)
     CHECK_EQ_INT(store_open(dir, &st), -EINVAL);
     CHECK_EQ_INT(truncate(path, 0), 0);
     CHECK_EQ_INT(store_open(dir, &st), -EINVAL);
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    unit_rmtree(dir);
 }
 
 TEST(sse_wrong_master_key_fails)
 {
     char dir[64], path[PATH_MAX];
     struct store *st;
-    if (!open_fresh(dir, &st))
+    if (!unit_store_open(dir, "sse", &st))
         return;
     unsigned char *p = pattern(SEG + 1, 2), *back = malloc(SEG + 1), *inl, *big;
     size_t inl_len, big_len;
@@ -240,7 +215,7 @@ TEST(sse_wrong_master_key_fails)
     free(inl);
     free(p);
     free(back);
-    close_rm(dir, st);
+    unit_store_close(dir, st);
 }
 
 /* ---- round trips -------------------------------------------------------------------------- */
@@ -253,7 +228,7 @@ TEST(sse_round_trip_blob)
 {
     char dir[64];
     struct store *st;
-    if (!open_fresh(dir, &st))
+    if (!unit_store_open(dir, "sse", &st))
         return;
     for (size_t k = 0; k < NSIZES; k++) {
         size_t n = sizes[k];
@@ -281,14 +256,14 @@ TEST(sse_round_trip_blob)
         free(p);
         free(back);
     }
-    close_rm(dir, st);
+    unit_store_close(dir, st);
 }
 
 TEST(sse_round_trip_inline)
 {
     char dir[64];
     struct store *st;
-    if (!open_fresh(dir, &st))
+    if (!unit_store_open(dir, "sse", &st))
         return;
     for (size_t k = 0; k < NSIZES; k++) {
         size_t n = sizes[k];
@@ -313,7 +288,7 @@ TEST(sse_round_trip_inline)
         free(p);
         free(back);
     }
-    close_rm(dir, st);
+    unit_store_close(dir, st);
 }
 
 static int out_buf(void *arg, const void *p, size_t n)
@@ -329,7 +304,7 @@ TEST(sse_streamed_in_pieces)
 {
     char dir[64];
     struct store *st;
-    if (!open_fresh(dir, &st))
+    if (!unit_store_open(dir, "sse", &st))
         return;
     const size_t n = 5 * SEG + 12345;
     unsigned char *p = pattern(n, 7), *back = malloc(n);
@@ -357,7 +332,7 @@ TEST(sse_streamed_in_pieces)
     free(c);
     free(p);
     free(back);
-    close_rm(dir, st);
+    unit_store_close(dir, st);
 }
 
 /* ---- ranges ------------------------------------------------------------------------------- */
@@ -366,7 +341,7 @@ TEST(sse_ranged_reads)
 {
     char dir[64];
     struct store *st;
-    if (!open_fresh(dir, &st))
+    if (!unit_store_open(dir, "sse", &st))
         return;
     const size_t n = 4 * SEG + 100;
     unsigned char *p = pattern(n, 3), *back = malloc(n);
@@ -410,7 +385,7 @@ TEST(sse_ranged_reads)
     free(json);
     free(p);
     free(back);
-    close_rm(dir, st);
+    unit_store_close(dir, st);
 }
 
 /* ---- tampering ---------------------------------------------------------------------------- */
@@ -421,7 +396,7 @@ TEST(sse_tampering_fails)
 {
     char dir[64];
     struct store *st;
-    if (!open_fresh(dir, &st))
+    if (!unit_store_open(dir, "sse", &st))
         return;
     const size_t n = 3 * SEG + 500; /* segments 0..2 full, 3 holds 500 bytes */
     unsigned char *p = pattern(n, 4), *back = malloc(n);
@@ -492,14 +467,14 @@ TEST(sse_tampering_fails)
     }
     free(p);
     free(back);
-    close_rm(dir, st);
+    unit_store_close(dir, st);
 }
 
 TEST(sse_tampered_inline_and_document)
 {
     char dir[64];
     struct store *st;
-    if (!open_fresh(dir, &st))
+    if (!unit_store_open(dir, "sse", &st))
         return;
     unsigned char *p = pattern(1000, 5), back[1000], *c;
     size_t clen;
@@ -531,7 +506,7 @@ TEST(sse_tampered_inline_and_document)
     free(c);
     free(json);
     free(p);
-    close_rm(dir, st);
+    unit_store_close(dir, st);
 }
 
 /* ---- metadata ----------------------------------------------------------------------------- */
@@ -560,7 +535,7 @@ TEST(sse_metadata_round_trip)
 {
     char dir[64];
     struct store *st;
-    if (!open_fresh(dir, &st))
+    if (!unit_store_open(dir, "sse", &st))
         return;
     struct bucket b = {0};
     snprintf(b.name, sizeof b.name, "bkt");
@@ -610,7 +585,7 @@ TEST(sse_metadata_round_trip)
     free(c);
     free(json);
     free(p);
-    close_rm(dir, st);
+    unit_store_close(dir, st);
 }
 
 /* ---- throughput --------------------------------------------------------------------------- */
@@ -635,7 +610,7 @@ TEST(sse_bench)
         n = 256u << 20;
     char dir[64];
     struct store *st;
-    if (!open_fresh(dir, &st))
+    if (!unit_store_open(dir, "sse", &st))
         return;
     unsigned char *p = pattern(n, 9);
     size_t stored = store_sse_stored_len(n, SEG);
@@ -683,5 +658,5 @@ TEST(sse_bench)
     free(c);
     free(out);
     free(p);
-    close_rm(dir, st);
+    unit_store_close(dir, st);
 }

@@ -3,6 +3,7 @@
  * brute-force model), multipart uploads, unlink-after-commit, the orphan sweep, group commit and
  * concurrent readers. Each test works in its own temporary data directory.
  */
+#include "fixture.h"
 #include "unit.h"
 
 #include "store/store.h"
@@ -21,17 +22,9 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static void rm_rf(const char *dir)
 {
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    unit_rmtree(dir);
 }
 
 struct fixture {
