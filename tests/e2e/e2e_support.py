@@ -9,6 +9,9 @@ import datetime
 import hashlib
 import hmac
 import http.client
+import json
+import urllib.error
+import urllib.request
 import os
 import re
 import uuid
@@ -16,9 +19,11 @@ import xml.etree.ElementTree as ET
 import zlib
 from urllib.parse import quote, urlsplit
 
+import boto3
 import pytest
 from botocore.auth import HmacV1Auth, S3SigV4Auth, SigV4Auth, SIGV4_TIMESTAMP
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
@@ -475,3 +480,43 @@ def random_bytes(n, seed=None):
         return os.urandom(n)
     import random
     return random.Random(seed).randbytes(n)
+
+
+# ---- CloudTrail --------------------------------------------------------------------------------
+
+CT_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
+CT_JSON = "application/x-amz-json-1.1"
+
+
+def ct_client(server, region="us-east-1", creds=None, validate=True):
+    """boto3's cloudtrail client for the server; validate=False lets out-of-range values through."""
+    ak, sk = creds or (server.access_key, server.secret_key)
+    cfg = Config(retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=120,
+                 parameter_validation=validate)
+    return boto3.session.Session().client("cloudtrail", endpoint_url=server.endpoint,
+                                          region_name=region, aws_access_key_id=ak,
+                                          aws_secret_access_key=sk, config=cfg)
+
+
+class RawCT:
+    """A hand-made CloudTrail JSON 1.1 request (SigV4, service cloudtrail): (status, headers,
+    body bytes). body may be a dict (sent as JSON) or raw bytes."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def __call__(self, op, body, region="us-east-1", creds=None, target=None):
+        ak, sk = creds or (self.server.access_key, self.server.secret_key)
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        url = self.server.endpoint + "/"
+        req = AWSRequest(method="POST", url=url, data=data, headers={
+            "Content-Type": CT_JSON,
+            "X-Amz-Target": target or CT_TARGET + op,
+        })
+        SigV4Auth(Credentials(ak, sk), "cloudtrail", region).add_auth(req)
+        r = urllib.request.Request(url, data=data, method="POST", headers=dict(req.prepare().headers))
+        try:
+            with urllib.request.urlopen(r, timeout=60) as resp:
+                return resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()

@@ -7,9 +7,9 @@ import re
 import threading
 import time
 
-import boto3
 import pytest
-from botocore.config import Config
+
+from e2e_support import ct_client
 
 KEY_RE = re.compile(r"^(?:(?P<prefix>.+)/)?AWSLogs/(?P<acct>\d{12})/CloudTrail/(?P<region>[a-z0-9-]+)/"
                     r"(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/(?P=acct)_CloudTrail_(?P=region)_"
@@ -21,10 +21,7 @@ def account_of(srv):
 
 
 def clients(srv, region="us-east-1"):
-    kw = dict(endpoint_url=srv.endpoint, region_name=region, aws_access_key_id=srv.access_key,
-              aws_secret_access_key=srv.secret_key,
-              config=Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"}))
-    return boto3.client("s3", **kw), boto3.client("cloudtrail", **kw)
+    return srv.client(region=region), ct_client(srv, region=region)
 
 
 def log_bucket(s3, account, name, prefix=""):

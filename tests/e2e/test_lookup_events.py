@@ -22,59 +22,20 @@ import uuid
 
 import boto3
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from e2e_support import purge_bucket, unique_bucket_name
+from e2e_support import CT_JSON as JSON_CT, RawCT, ct_client, purge_bucket, unique_bucket_name
 
-TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
-JSON_CT = "application/x-amz-json-1.1"
 VISIBLE_WITHIN = 1.0  # seconds: the design's "events are searchable within a second"
 
 
 # ---- clients -------------------------------------------------------------------------------------
 
-def ct_client(server, region="us-east-1", creds=None, validate=True):
-    ak, sk = creds or (server.access_key, server.secret_key)
-    cfg = Config(retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=120,
-                 parameter_validation=validate)
-    return boto3.session.Session().client("cloudtrail", endpoint_url=server.endpoint, region_name=region,
-                                          aws_access_key_id=ak, aws_secret_access_key=sk, config=cfg)
-
-
 def s3_client(server, region="us-east-1", creds=None):
     if creds:
         return server.proc.client(access_key=creds[0], secret_key=creds[1], region=region)
     return server.client(region=region)
-
-
-class RawCT:
-    """Hand-made CloudTrail JSON 1.1 requests (SigV4, service cloudtrail), to see the exact wire:
-    status, headers, and the body bytes."""
-
-    def __init__(self, server):
-        self.server = server
-
-    def __call__(self, op, body, region="us-east-1", creds=None, target=None):
-        import urllib.request
-        ak, sk = creds or (self.server.access_key, self.server.secret_key)
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        url = self.server.endpoint + "/"
-        req = AWSRequest(method="POST", url=url, data=data, headers={
-            "Content-Type": JSON_CT,
-            "X-Amz-Target": target or TARGET + op,
-        })
-        SigV4Auth(Credentials(ak, sk), "cloudtrail", region).add_auth(req)
-        prepared = req.prepare()
-        r = urllib.request.Request(url, data=data, method="POST", headers=dict(prepared.headers))
-        try:
-            with urllib.request.urlopen(r, timeout=60) as resp:
-                return resp.status, resp.headers, resp.read()
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers, e.read()
 
 
 @pytest.fixture(scope="module")

@@ -16,52 +16,23 @@ from what other tests left: nothing.
 import datetime
 import json
 import time
-import urllib.error
-import urllib.request
 
-import boto3
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.config import Config
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from e2e_support import expect_error, unique_bucket_name
+from e2e_support import CT_JSON as JSON_CT, RawCT, ct_client, expect_error, unique_bucket_name
 
-TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
-JSON_CT = "application/x-amz-json-1.1"
 
 
 # ---- clients and fixtures ------------------------------------------------------------------------
 
-def ct_client(server, region="us-east-1", creds=None, validate=True):
-    ak, sk = creds or (server.access_key, server.secret_key)
-    cfg = Config(retries={"total_max_attempts": 1}, connect_timeout=10, read_timeout=120,
-                 parameter_validation=validate)
-    return boto3.client("cloudtrail", endpoint_url=server.endpoint, region_name=region,
-                        aws_access_key_id=ak, aws_secret_access_key=sk, config=cfg)
 
-
-class RawCT:
-    """A hand-made CloudTrail request (SigV4, service cloudtrail): status, headers, parsed body."""
-
-    def __init__(self, server):
-        self.server = server
+class RawCTJson(RawCT):
+    """RawCT with the body parsed as JSON."""
 
     def __call__(self, op, body, region="us-east-1"):
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        url = self.server.endpoint + "/"
-        req = AWSRequest(method="POST", url=url, data=data,
-                         headers={"Content-Type": JSON_CT, "X-Amz-Target": TARGET + op})
-        SigV4Auth(Credentials(self.server.access_key, self.server.secret_key), "cloudtrail",
-                  region).add_auth(req)
-        r = urllib.request.Request(url, data=data, method="POST", headers=dict(req.prepare().headers))
-        try:
-            with urllib.request.urlopen(r, timeout=60) as resp:
-                return resp.status, resp.headers, json.loads(resp.read())
-        except urllib.error.HTTPError as e:
-            return e.code, e.headers, json.loads(e.read())
+        status, headers, data = super().__call__(op, body, region=region)
+        return status, headers, json.loads(data)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +58,7 @@ def ct_alt(server):
 
 @pytest.fixture(scope="module")
 def raw_ct(server):
-    return RawCT(server)
+    return RawCTJson(server)
 
 
 @pytest.fixture(scope="module")
