@@ -535,8 +535,18 @@ static int check_unsupported(struct req *r, json_t *in)
         if (v && v[0])
             return req_api_error(r, 400, "UnsupportedOperationException", "%s", refused[i].what);
     }
-    bool has, org = false;
-    int rc = bool_member(r, in, "IsOrganizationTrail", &has, &org);
+    /* Digest files come with the log-integrity work; until then a trail that asked for them
+     * would silently have none, so the request is refused instead. */
+    bool has, validation = false;
+    int rc = bool_member(r, in, "EnableLogFileValidation", &has, &validation);
+    if (rc)
+        return rc;
+    if (validation)
+        return req_api_error(r, 400, "UnsupportedOperationException",
+                             "Log file integrity validation (EnableLogFileValidation) is not "
+                             "supported by this server yet: it writes no digest files.");
+    bool org = false;
+    rc = bool_member(r, in, "IsOrganizationTrail", &has, &org);
     if (rc)
         return rc;
     if (org)

@@ -17,9 +17,8 @@
  *
  * What is refused rather than accepted and ignored: KmsKeyId (no KMS here), SnsTopicName and
  * CloudWatchLogs* (no notifications or streaming yet), IsOrganizationTrail true (no
- * organizations): UnsupportedOperationException naming the member. EnableLogFileValidation is
- * stored and reported (LogFileValidationEnabled); digest files come with the digest work, not
- * from these handlers.
+ * organizations), and EnableLogFileValidation true until digest files exist:
+ * UnsupportedOperationException naming the member. LogFileValidationEnabled is always false.
  *
  * A successful StopLogging or DeleteTrail calls delivery_kick() once its change is durable (when
  * the request ends), so what the trail is still owed goes out without waiting for the interval.

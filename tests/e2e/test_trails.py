@@ -206,11 +206,11 @@ def test_create_trail_prefix_needs_the_policy_for_that_prefix(ct, s3, make_bucke
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(open_policy(bucket, account, "logs")))
     name = unique_trail()
     resp = trails(ct, Name=name, S3BucketName=bucket, S3KeyPrefix="logs", IsMultiRegionTrail=True,
-                  EnableLogFileValidation=True, IncludeGlobalServiceEvents=True)
+                  EnableLogFileValidation=False, IncludeGlobalServiceEvents=True)
     assert meta_clean(resp) == {
         "Name": name, "S3BucketName": bucket, "S3KeyPrefix": "logs", "IncludeGlobalServiceEvents": True,
         "IsMultiRegionTrail": True, "TrailARN": trail_arn("us-east-1", account, name),
-        "LogFileValidationEnabled": True, "IsOrganizationTrail": False}
+        "LogFileValidationEnabled": False, "IsOrganizationTrail": False}
 
 
 def test_create_trail_refusals(ct, ct_loose, trail_bucket, trails, account):
@@ -320,10 +320,10 @@ def test_five_trails_per_region(ct, ct_eu, trail_bucket, trails, account):
 def test_get_trail_describe_trails_list_trails(ct, trail_bucket, trails, account, raw_ct):
     name = unique_trail()
     arn = trail_arn("us-east-1", account, name)
-    trails(ct, Name=name, S3BucketName=trail_bucket, EnableLogFileValidation=True)
+    trails(ct, Name=name, S3BucketName=trail_bucket)
     want = {"Name": name, "S3BucketName": trail_bucket, "IncludeGlobalServiceEvents": True,
             "IsMultiRegionTrail": False, "HomeRegion": "us-east-1", "TrailARN": arn,
-            "LogFileValidationEnabled": True, "HasCustomEventSelectors": False,
+            "LogFileValidationEnabled": False, "HasCustomEventSelectors": False,
             "HasInsightSelectors": False, "IsOrganizationTrail": False}
     assert ct.get_trail(Name=name)["Trail"] == want
     assert ct.get_trail(Name=arn)["Trail"] == want
@@ -409,7 +409,7 @@ def test_multi_region_and_single_region_visibility(ct, ct_eu, trail_bucket, trai
     # mutations belong to the home region
     for call in (lambda n: ct_eu.start_logging(Name=n), lambda n: ct_eu.stop_logging(Name=n),
                  lambda n: ct_eu.delete_trail(Name=n),
-                 lambda n: ct_eu.update_trail(Name=n, EnableLogFileValidation=True),
+                 lambda n: ct_eu.update_trail(Name=n, IncludeGlobalServiceEvents=True),
                  lambda n: ct_eu.put_event_selectors(TrailName=n, EventSelectors=[{}])):
         for n in (m_arn, multi, s_arn):
             with expect_error("InvalidHomeRegionException", 400) as ei:
@@ -444,11 +444,18 @@ def test_multi_region_and_single_region_visibility(ct, ct_eu, trail_bucket, trai
 def test_update_trail(ct, s3, make_bucket, trail_bucket, trails, account):
     name = unique_trail()
     arn = trails(ct, Name=name, S3BucketName=trail_bucket)["TrailARN"]
-    resp = ct.update_trail(Name=name, EnableLogFileValidation=True, IsMultiRegionTrail=True)
+    resp = ct.update_trail(Name=name, IsMultiRegionTrail=True)
     assert meta_clean(resp) == {
         "Name": name, "S3BucketName": trail_bucket, "IncludeGlobalServiceEvents": True,
-        "IsMultiRegionTrail": True, "TrailARN": arn, "LogFileValidationEnabled": True,
+        "IsMultiRegionTrail": True, "TrailARN": arn, "LogFileValidationEnabled": False,
         "IsOrganizationTrail": False}
+    # Digest files are not written yet: asking for them is refused, never ignored.
+    for call in (lambda: ct.update_trail(Name=name, EnableLogFileValidation=True),
+                 lambda: ct.create_trail(Name=unique_trail(), S3BucketName=trail_bucket,
+                                         EnableLogFileValidation=True)):
+        with expect_error("UnsupportedOperationException", 400):
+            call()
+    assert ct.get_trail(Name=name)["Trail"]["LogFileValidationEnabled"] is False
     with expect_error("InvalidParameterCombinationException", 400):
         ct.update_trail(Name=arn, IncludeGlobalServiceEvents=False)
     ct.update_trail(Name=arn, IsMultiRegionTrail=False, IncludeGlobalServiceEvents=False)
@@ -473,7 +480,7 @@ def test_update_trail(ct, s3, make_bucket, trail_bucket, trails, account):
     # "" turns a feature off: nothing is on, so it is accepted
     ct.update_trail(Name=name, KmsKeyId="", SnsTopicName="")
     with expect_error("TrailNotFoundException", 400) as ei:
-        ct.update_trail(Name="no-such-trail", EnableLogFileValidation=True)
+        ct.update_trail(Name="no-such-trail", IncludeGlobalServiceEvents=True)
     assert error(ei)["Message"] == (f"Unknown trail: {trail_arn('us-east-1', account, 'no-such-trail')} "
                                     f"for the user: {account}")
 
@@ -689,7 +696,7 @@ def test_every_call_is_a_cloudtrail_event(ct, trail_bucket, account, server):
 
     call("CreateTrail", ct.create_trail, Name=name, S3BucketName=trail_bucket)
     arn = trail_arn("us-east-1", account, name)
-    call("UpdateTrail", ct.update_trail, Name=name, EnableLogFileValidation=True)
+    call("UpdateTrail", ct.update_trail, Name=name, IncludeGlobalServiceEvents=True)
     call("GetTrail", ct.get_trail, Name=name)
     call("DescribeTrails", ct.describe_trails)
     call("ListTrails", ct.list_trails)
