@@ -72,6 +72,9 @@ conformance: s3trail
 clean:
 	rm -rf build s3trail
 
+# Benchmarks, fuzzing and the crash test keep their rules beside their sources.
+-include bench/bench.mk fuzz/fuzz.mk tests/crash/crash.mk
+
 -include $(REL_OBJS:.o=.d) $(ASAN_OBJS:.o=.d) $(ASAN_UNIT_OBJS:.o=.d)
 
 # Regenerates the supported-operations table in README.md from the operation table.

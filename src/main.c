@@ -28,6 +28,7 @@
 #include "trail/ctapi.h"
 #include "trail/delivery.h"
 #include "util/buf.h"
+#include "util/fault.h"
 #include "util/hash.h"
 #include "util/log.h"
 
@@ -328,6 +329,7 @@ static int cmd_serve(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR2); /* re-reads the fault injection rules (util/fault.h) */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -392,12 +394,16 @@ static int cmd_serve(int argc, char **argv)
 
     /* The main thread keeps event history to its retention while it waits for a signal. */
     int sig;
+    prune_history(st, retention_days);
     for (;;) {
-        prune_history(st, retention_days);
         struct timespec hour = {.tv_sec = 3600};
         sig = sigtimedwait(&set, NULL, &hour);
-        if (sig > 0)
+        if (sig == SIGUSR2)
+            fault_reload();
+        else if (sig > 0)
             break;
+        else
+            prune_history(st, retention_days);
     }
     log_info("signal %d: stopping", sig);
     server_stop(srv);
@@ -517,6 +523,8 @@ int main(int argc, char **argv)
 {
     /* libxml2's lazy initialisation is not thread-safe; request threads and the writer (which
      * renders XML request bodies into records) parse concurrently. */
+    if (fault_init() != 0)
+        return 2;
     xmlInitParser();
     if (argc < 2) {
         usage();

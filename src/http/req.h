@@ -119,6 +119,9 @@ struct req {
     struct resp_header *resp_headers; /* owned, grows (an object may replay many x-amz-meta-*) */
     size_t n_resp_headers, cap_resp_headers;
     struct buf resp_body;
+    const char *static_body;  /* when set, sent instead of resp_body (an answer that needed no
+                                 allocation: the error body could not be built) */
+    char oom_body[384];       /* where that answer is written */
     struct resp_piece *pieces; /* owned; fds owned and closed by req_free */
     size_t npieces;
     uint64_t resp_len;        /* total of pieces (or the HEAD Content-Length) */

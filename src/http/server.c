@@ -469,6 +469,10 @@ static struct MHD_Response *build_response(struct req *r)
         /* HEAD: MHD announces this length and sends no body. */
         len = r->resp_len;
         resp = MHD_create_response_from_callback(len, 64 * 1024, pieces_reader, r, NULL);
+    } else if (r->static_body) {
+        len = strlen(r->static_body);
+        resp = MHD_create_response_from_buffer(len, (void *)r->static_body,
+                                               MHD_RESPMEM_PERSISTENT);
     } else {
         /* The document is handed over, not copied. */
         len = r->resp_body.len;
@@ -500,6 +504,28 @@ static void write_api_error_body(struct req *r, const char *code)
  * so it can run on the writer thread inside the transaction that records it (the record says
  * how the request ended and how many bytes went out).
  */
+/* The error body could not be built (out of memory): answer ServiceUnavailable with a body
+ * written into the request itself, which needs no allocation, and make the record agree. */
+static void answer_out_of_memory(struct req *r)
+{
+    r->error = S3E_ServiceUnavailable;
+    r->api_error[0] = '\0';
+    r->status = s3err_status(r->error);
+    free(r->error_message);
+    r->error_message = NULL;
+    buf_reset(&r->resp_body);
+    const char *code = s3err_code(r->error), *msg = s3err_message(r->error);
+    if (r->protocol == PROTO_JSON)
+        snprintf(r->oom_body, sizeof r->oom_body, "{\"__type\":\"%s\",\"message\":\"%s\"}", code,
+                 msg);
+    else
+        snprintf(r->oom_body, sizeof r->oom_body,
+                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s"
+                 "</Message><RequestId>%s</RequestId><HostId>%s</HostId></Error>",
+                 code, msg, r->request_id, r->host_id);
+    r->static_body = r->oom_body;
+}
+
 static void finalize(struct req *r, int rc)
 {
     if (rc < 0 && !r->error && !r->api_error[0])
@@ -530,13 +556,17 @@ static void finalize(struct req *r, int rc)
                 req_add_header(r, "Content-Type", "application/xml");
             }
         }
+        if (!buf_ok(&r->resp_body))
+            answer_out_of_memory(r);
     }
     if (!r->status)
         r->status = 200;
     if (head || r->status == 304 || r->status == 204)
         r->bytes_out = 0;
     else
-        r->bytes_out = r->npieces ? r->resp_len : r->resp_body.len;
+        r->bytes_out = r->npieces        ? r->resp_len
+                       : r->static_body ? strlen(r->static_body)
+                                        : r->resp_body.len;
 }
 
 /* Hands the finalized response to MHD. */

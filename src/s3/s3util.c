@@ -243,6 +243,7 @@ int s3_parse_xml_body(struct req *r, xmlDocPtr *doc)
     if (!r->body.mem.len)
         return req_error(r, S3E_MalformedXML, NULL);
     /* No network, no entity substitution, no DTD loading: request bodies are untrusted. */
+    xmlResetLastError();
     *doc = xmlReadMemory(r->body.mem.data, (int)r->body.mem.len, "body.xml", NULL,
                          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                              XML_PARSE_NOBLANKS);
@@ -250,6 +251,10 @@ int s3_parse_xml_body(struct req *r, xmlDocPtr *doc)
         if (*doc)
             xmlFreeDoc(*doc);
         *doc = NULL;
+        /* A parser that ran out of memory says nothing about the document. */
+        const xmlError *e = xmlGetLastError();
+        if (e && e->code == XML_ERR_NO_MEMORY)
+            return s3err_from_errno(-ENOMEM);
         return req_error(r, S3E_MalformedXML, NULL);
     }
     return 0;

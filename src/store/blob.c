@@ -7,6 +7,7 @@
  * writes, ENOSPC, fsync failure) has one place to hook.
  */
 #include "store/store_int.h"
+#include "util/fault.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,11 +24,28 @@
 
 static ssize_t sys_write(int fd, const void *p, size_t n)
 {
+    switch (fault_hit(FAULT_BLOB_WRITE)) {
+    case FAULT_ENOSPC:
+        errno = ENOSPC;
+        return -1;
+    case FAULT_EIO:
+        errno = EIO;
+        return -1;
+    case FAULT_SHORT:
+        n = n > 1 ? n / 2 : n; /* the kernel may write less than asked: the caller loops */
+        break;
+    default:
+        break;
+    }
     return write(fd, p, n);
 }
 
 static int sys_fsync(int fd)
 {
+    if (fault_hit(FAULT_BLOB_FSYNC) == FAULT_EIO) {
+        errno = EIO;
+        return -1;
+    }
     return fsync(fd);
 }
 

@@ -23,6 +23,7 @@
  * fault injection (SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR) has one place to hook.
  */
 #include "store/store_int.h"
+#include "util/fault.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -432,8 +433,34 @@ static int sq_err(int rc)
 }
 
 /* The funnels every disk-touching SQLite call goes through (fault injection hooks go here). */
+static int sq_fault_code(enum fault_kind k)
+{
+    return k == FAULT_BUSY ? SQLITE_BUSY : k == FAULT_FULL ? SQLITE_FULL : SQLITE_IOERR;
+}
+
+/* Transaction control (BEGIN, SAVEPOINT, RELEASE, ROLLBACK) is never failed here: a ROLLBACK
+ * that fails is not something SQLite does for these causes, and COMMIT has its own point. */
+static enum fault_point sq_fault_point(sqlite3_stmt *s)
+{
+    const char *sql = sqlite3_sql(s);
+    if (strncmp(sql, "SELECT", 6) == 0 || strncmp(sql, "WITH", 4) == 0)
+        return FAULT_SQL_READ;
+    if (strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
+        strncmp(sql, "DELETE", 6) == 0 || strncmp(sql, "REPLACE", 7) == 0)
+        return FAULT_SQL_WRITE;
+    /* Readers open their connections read-only; only the writer's COMMIT makes a batch durable. */
+    bool writer = !sqlite3_db_readonly(sqlite3_db_handle(s), "main");
+    return writer && strcmp(sql, "COMMIT") == 0 ? FAULT_SQL_COMMIT : FAULT_N_POINTS;
+}
+
 static int sq_step(sqlite3_stmt *s)
 {
+    if (atomic_load_explicit(&fault__armed, memory_order_relaxed)) {
+        enum fault_point p = sq_fault_point(s);
+        enum fault_kind k = p == FAULT_N_POINTS ? FAULT_NONE : fault_hit(p);
+        if (k != FAULT_NONE)
+            return sq_fault_code(k);
+    }
     return sqlite3_step(s);
 }
 

@@ -1,4 +1,5 @@
 #include "util/buf.h"
+#include "util/fault.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ int buf_reserve(struct buf *b, size_t n)
         }
         cap *= 2;
     }
-    char *p = realloc(b->data, cap);
+    char *p = fault_hit(FAULT_ALLOC) == FAULT_NOMEM ? NULL : realloc(b->data, cap);
     if (!p) {
         b->failed = true;
         return -ENOMEM;

@@ -61,9 +61,10 @@ def tail(text, limit=6000):
 class ServerProcess:
     """One s3trail server: `serve` on 127.0.0.1:<free port> with its own data directory."""
 
-    def __init__(self, name="main", regions=REGIONS, domain="localhost", binary=None, extra_args=()):
+    def __init__(self, name="main", regions=REGIONS, domain="localhost", binary=None, extra_args=(), env=None):
         self.name = name
         self.extra_args = list(extra_args)
+        self.extra_env = dict(env or {})
         self.binary = binary or binary_path()
         self.regions = regions
         self.domain = domain
@@ -85,6 +86,7 @@ class ServerProcess:
         env["S3TRAIL_ROOT_SECRET_KEY"] = self.secret_key
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        env.update(self.extra_env)
         return env
 
     def start(self, timeout=90):
