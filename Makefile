@@ -72,6 +72,12 @@ conformance: s3trail
 clean:
 	rm -rf build s3trail
 
+# The audit pipeline micro-benchmark links the server's own record and delivery code.
+REL_LIB_OBJS := $(LIB_SRCS:%.c=build/rel/%.o)
+build/rel/bench/pipeline: bench/pipeline.c $(REL_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -o $@ $< $(REL_LIB_OBJS) $(PKG_LIBS)
+
 # Benchmarks, fuzzing and the crash test keep their rules beside their sources.
 -include bench/bench.mk fuzz/fuzz.mk tests/crash/crash.mk
 

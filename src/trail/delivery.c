@@ -55,12 +55,16 @@ struct delivery {
 
 /* ---- the log file ----------------------------------------------------------------------------- */
 
-/* gzip (RFC 1952) of the whole buffer; *out owned. */
-static int gzip_buf(const char *p, size_t n, unsigned char **out, size_t *outlen)
+/* zlib's fast levels (1-3) deflate CloudTrail JSON at 17x, the default level 6 at 19x for 2.5 times
+ * the CPU (bench/pipeline, 200,000 varied records: 286,000 against 172,000 records/s per core,
+ * gzip being 57% and 75% of the pipeline). Files 10% larger are worth the audit throughput. */
+#define GZIP_LEVEL 3
+
+int delivery_gzip(const char *p, size_t n, unsigned char **out, size_t *outlen)
 {
     z_stream z;
     memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&z, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return -ENOMEM;
     size_t cap = deflateBound(&z, (uLong)n);
     unsigned char *buf = malloc(cap);
@@ -285,7 +289,7 @@ static int cut_file(struct delivery *d, const struct trail_view *t, const char *
     j->now_ms = now_ms;
     int rc = log_key(t, region, now_ms, j->key, sizeof j->key);
     if (!rc)
-        rc = gzip_buf(json->data, json->len, &j->gz, &j->gzlen);
+        rc = delivery_gzip(json->data, json->len, &j->gz, &j->gzlen);
     if (rc)
         return rc;
     unsigned char md5[16];

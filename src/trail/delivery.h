@@ -28,6 +28,8 @@
 #ifndef S3TRAIL_DELIVERY_H
 #define S3TRAIL_DELIVERY_H
 
+#include <stddef.h>
+
 struct store;
 struct delivery;
 
@@ -42,5 +44,10 @@ void delivery_flush(struct delivery *d);
 void delivery_kick(void);
 /* Delivers everything pending, then stops the thread and frees d. */
 void delivery_stop(struct delivery *d);
+
+/* A log file's gzip (RFC 1952) of n bytes at p, as delivered; *out is owned by the caller.
+ * Returns 0, -ENOMEM or -EIO. Public for the audit pipeline benchmark (bench/pipeline.c). */
+int delivery_gzip(const char *p, size_t n, unsigned char **out, size_t *outlen)
+    __attribute__((warn_unused_result));
 
 #endif
