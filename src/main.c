@@ -408,6 +408,12 @@ static int cmd_serve(int argc, char **argv)
     log_info("signal %d: stopping", sig);
     server_stop(srv);
     delivery_stop(dl); /* a graceful stop delivers what is pending */
+    struct store_stats ss;
+    store_stats_get(st, &ss);
+    log_info("store: %llu items in %llu transactions (%.1f per commit), %llu failed",
+             (unsigned long long)ss.items, (unsigned long long)ss.batches,
+             ss.commits ? (double)ss.items / (double)ss.commits : 0.0,
+             (unsigned long long)ss.commit_errors);
     store_close(st);
     return 0;
 }
