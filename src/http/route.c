@@ -40,12 +40,73 @@ static int decode_part(struct req *r, const char *s, size_t n, char **out)
     int rc = uri_decode(s, n, out, &len);
     if (rc)
         return req_error(r, S3E_InvalidURI, NULL);
-    if (strlen(*out) != len) {
-        /* A key with an encoded NUL cannot be stored as a C string; S3 rejects it too. */
+    /* A key with an encoded NUL cannot be stored as a C string, and one that is not UTF-8 could
+     * not be listed or echoed into the XML documents and records that declare UTF-8; S3 answers
+     * InvalidURI to such a path (a HEAD of "/bucket/%AE%8A-" is 400 there). */
+    if (!buf_utf8_text(*out, len)) {
         free(*out);
         *out = NULL;
         return req_error(r, S3E_InvalidURI, NULL);
     }
+    return 0;
+}
+
+/* The decoded query must be text as well: prefixes, markers, tokens and upload ids are echoed
+ * back. The parser keeps no lengths, but its decoding is strict, so a NUL can only have come from
+ * a literal "%00" in the raw query. */
+static bool query_is_text(const struct req *r)
+{
+    if (r->raw_query && strstr(r->raw_query, "%00"))
+        return false;
+    for (size_t i = 0; i < r->nq; i++)
+        if (!buf_utf8_text(r->q[i].name, strlen(r->q[i].name)) ||
+            !buf_utf8_text(r->q[i].value, strlen(r->q[i].value)))
+            return false;
+    return true;
+}
+
+/*
+ * Message framing that two parties could read differently (RFC 9112 §6): Content-Length given
+ * twice with different values, or together with Transfer-Encoding, or a transfer coding other
+ * than chunked, whose body MHD would read until the connection closes. MHD 0.9.75 takes the first
+ * Content-Length and lets Transfer-Encoding win, keeping the connection, so the rest of the body
+ * would be read as another request. Refused here, before authentication; a refusal on the first
+ * call with a body announced closes the connection (server.c), which is what §6.1 asks for.
+ */
+static int check_framing(struct req *r)
+{
+    const char *cl = NULL;
+    const char *te = NULL;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const char *name = r->headers[i].name;
+        const char *value = r->headers[i].value;
+        if (strcasecmp(name, "Content-Length") == 0) {
+            if (cl && strcmp(cl, value) != 0) {
+                /* Answered at once, so the connection closes (server.c) even when the first
+                 * value, the one MHD went by, was 0: the bytes after the head are nobody's. */
+                r->has_body = true;
+                return req_error(r, S3E_BadRequest, "Conflicting Content-Length headers");
+            }
+            cl = value;
+        } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            if (te)
+                te = ""; /* a list of codings in two fields: not plain chunked */
+            else
+                te = value;
+        }
+    }
+    if (!te)
+        return 0;
+    /* Whatever is refused below announced a body that only the connection's end delimits for
+     * MHD: the answer must close the connection instead of waiting for it. */
+    r->has_body = true;
+    if (strcasecmp(te, "chunked") != 0) {
+        buf_puts(&r->error_extra, "<Header>Transfer-Encoding</Header>");
+        return req_error(r, S3E_NotImplemented, NULL);
+    }
+    if (cl)
+        return req_error(r, S3E_BadRequest,
+                         "Content-Length and Transfer-Encoding must not both be sent");
     return 0;
 }
 
@@ -161,10 +222,13 @@ static bool method_known(const char *m)
 
 int route_request(struct req *r)
 {
-    int rc = split_target(r);
+    int rc = check_framing(r);
     if (rc)
         return rc;
-    if (uri_parse_query(r->raw_query, &r->q, &r->nq))
+    rc = split_target(r);
+    if (rc)
+        return rc;
+    if (uri_parse_query(r->raw_query, &r->q, &r->nq) || !query_is_text(r))
         return req_error(r, S3E_InvalidURI, NULL);
     r->host = req_header(r, "Host");
 

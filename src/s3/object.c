@@ -864,6 +864,13 @@ static int parse_copy_source(struct req *r, char **path, const char **key)
     size_t n;
     if (uri_decode(p, q ? (size_t)(q - p) : strlen(p), path, &n))
         return req_error(r, S3E_InvalidArgument, "Invalid copy source encoding");
+    /* A source key that is not UTF-8 text could never have been stored (route.c refuses such
+     * paths), and echoing it into the error document would make that document invalid. */
+    if (!buf_utf8_text(*path, n)) {
+        free(*path);
+        *path = NULL;
+        return req_error(r, S3E_InvalidArgument, "Invalid copy source encoding");
+    }
     char *slash = strchr(*path, '/');
     if (!slash || slash == *path || !slash[1] || strlen(*path) != n) {
         free(*path);

@@ -90,7 +90,14 @@ int buf_put_xmln(struct buf *b, const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         const char *rep = NULL;
         char num[8];
-        switch (c) {
+        size_t l = c < 0x80 ? 1 : buf_utf8_len((const unsigned char *)s + i, n - i);
+        if (l > 1) {
+            i += l - 1; /* a whole character, copied as it is */
+            continue;
+        }
+        switch (l == 0 ? 0x80 : c) {
+        /* Invalid UTF-8 would make the whole document unparseable: U+FFFD, as JSON does. */
+        case 0x80: rep = "\xEF\xBF\xBD"; break;
         case '&': rep = "&amp;"; break;
         case '<': rep = "&lt;"; break;
         case '>': rep = "&gt;"; break;
@@ -162,6 +169,18 @@ size_t buf_utf8_len(const unsigned char *s, size_t n)
         (cp >= 0xD800 && cp <= 0xDFFF))
         return 0;
     return len;
+}
+
+bool buf_utf8_text(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t l = u[i] ? buf_utf8_len(u + i, n - i) : 0;
+        if (l == 0)
+            return false;
+        i += l;
+    }
+    return true;
 }
 
 int buf_put_json_strn(struct buf *b, const char *s, size_t n)

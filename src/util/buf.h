@@ -49,6 +49,9 @@ int buf_put_json_strn(struct buf *b, const char *s, size_t n);
 /* Length of the valid UTF-8 sequence at s (1 for ASCII, up to 4), or 0 when the bytes are not
  * one (overlong forms, surrogates and code points past U+10FFFF are not). */
 size_t buf_utf8_len(const unsigned char *s, size_t n);
+/* Whether n bytes are UTF-8 text without NUL: what a name or parameter must be before it is
+ * echoed into an XML document or a CloudTrail record. */
+bool buf_utf8_text(const char *s, size_t n);
 
 void buf_reset(struct buf *b); /* len = 0, keeps memory, clears failed */
 void buf_free(struct buf *b);  /* releases memory, back to BUF_INIT (keeps cap_limit) */

@@ -49,6 +49,12 @@ TEST(buf_xml_escaping)
     buf_reset(&b);
     CHECK_EQ_INT(buf_put_xml(&b, "caf\xc3\xa9"), 0); /* UTF-8 passes through */
     CHECK_EQ_STR(b.data, "caf\xc3\xa9");
+    /* Invalid UTF-8 (a stray continuation byte, 0xFF, an overlong '/', a cut sequence) becomes
+     * U+FFFD, one per bad byte, so the document stays well-formed; NUL stays a reference. */
+    buf_reset(&b);
+    CHECK_EQ_INT(buf_put_xmln(&b, "a\x80" "b\xff\xc0\xaf<\xe2\x82\0z", 11), 0);
+    CHECK_EQ_STR(b.data, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd&lt;"
+                         "\xef\xbf\xbd\xef\xbf\xbd&#x0;z");
     buf_free(&b);
 }
 
