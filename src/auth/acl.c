@@ -6,52 +6,64 @@
 #include <string.h>
 
 #include "auth/principal.h"
+#include "util/buf.h"
 
-static int add_grant(json_t *grants, const char *type, const char *key, const char *val,
-                     const char *perm)
+/* Written directly rather than through jansson: every PutObject stores an ACL, and jansson's
+ * json_dumps costs about 20,000 instructions for this small document (callgrind; its cycle
+ * detection formats every container's address), a tenth of the request. */
+static void add_grant(struct buf *b, const char *type, const char *key, const char *val,
+                      const char *perm)
 {
-    json_t *g = json_pack("{s:s, s:s, s:s}", "type", type, key, val, "perm", perm);
-    return g && json_array_append_new(grants, g) == 0 ? 0 : -ENOMEM;
+    if (b->len && b->data[b->len - 1] != '[')
+        buf_putc(b, ',');
+    buf_puts(b, "{\"type\":");
+    buf_put_json_str(b, type);
+    buf_printf(b, ",\"%s\":", key);
+    buf_put_json_str(b, val);
+    buf_puts(b, ",\"perm\":");
+    buf_put_json_str(b, perm);
+    buf_putc(b, '}');
 }
 
 int acl_from_canned(const char *canned, const char *owner, const char *bucket_owner, char **json)
 {
-    json_t *grants = json_array();
-    json_t *acl = json_pack("{s:s, s:o}", "owner", owner, "grants", grants);
-    if (!acl)
-        return -ENOMEM;
-    int rc = add_grant(grants, "CanonicalUser", "id", owner, "FULL_CONTROL");
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "{\"owner\":");
+    buf_put_json_str(&b, owner);
+    buf_puts(&b, ",\"grants\":[");
+    add_grant(&b, "CanonicalUser", "id", owner, "FULL_CONTROL");
+    bool other_owner = bucket_owner && strcmp(bucket_owner, owner) != 0;
     if (!canned || !*canned || strcmp(canned, "private") == 0) {
         /* owner only */
     } else if (strcmp(canned, "public-read") == 0) {
-        rc = rc ? rc : add_grant(grants, "Group", "uri", ACL_ALL_USERS, "READ");
+        add_grant(&b, "Group", "uri", ACL_ALL_USERS, "READ");
     } else if (strcmp(canned, "public-read-write") == 0) {
-        rc = rc ? rc : add_grant(grants, "Group", "uri", ACL_ALL_USERS, "READ");
-        rc = rc ? rc : add_grant(grants, "Group", "uri", ACL_ALL_USERS, "WRITE");
+        add_grant(&b, "Group", "uri", ACL_ALL_USERS, "READ");
+        add_grant(&b, "Group", "uri", ACL_ALL_USERS, "WRITE");
     } else if (strcmp(canned, "authenticated-read") == 0) {
-        rc = rc ? rc : add_grant(grants, "Group", "uri", ACL_AUTH_USERS, "READ");
+        add_grant(&b, "Group", "uri", ACL_AUTH_USERS, "READ");
     } else if (strcmp(canned, "aws-exec-read") == 0) {
         /* EC2's read access has no principal here; the owner-only part is what remains. */
     } else if (strcmp(canned, "bucket-owner-read") == 0) {
-        if (bucket_owner && strcmp(bucket_owner, owner) != 0)
-            rc = rc ? rc : add_grant(grants, "CanonicalUser", "id", bucket_owner, "READ");
+        if (other_owner)
+            add_grant(&b, "CanonicalUser", "id", bucket_owner, "READ");
     } else if (strcmp(canned, "bucket-owner-full-control") == 0) {
-        if (bucket_owner && strcmp(bucket_owner, owner) != 0)
-            rc = rc ? rc : add_grant(grants, "CanonicalUser", "id", bucket_owner, "FULL_CONTROL");
+        if (other_owner)
+            add_grant(&b, "CanonicalUser", "id", bucket_owner, "FULL_CONTROL");
     } else if (strcmp(canned, "log-delivery-write") == 0) {
-        rc = rc ? rc : add_grant(grants, "Group", "uri", ACL_LOG_DELIVERY, "WRITE");
-        rc = rc ? rc : add_grant(grants, "Group", "uri", ACL_LOG_DELIVERY, "READ_ACP");
+        add_grant(&b, "Group", "uri", ACL_LOG_DELIVERY, "WRITE");
+        add_grant(&b, "Group", "uri", ACL_LOG_DELIVERY, "READ_ACP");
     } else {
-        json_decref(acl);
+        buf_free(&b);
         return -EINVAL;
     }
-    if (!rc) {
-        *json = json_dumps(acl, JSON_COMPACT);
-        if (!*json)
-            rc = -ENOMEM;
+    buf_puts(&b, "]}");
+    if (!buf_ok(&b)) {
+        buf_free(&b);
+        return -ENOMEM;
     }
-    json_decref(acl);
-    return rc;
+    *json = buf_detach(&b);
+    return 0;
 }
 
 static bool grantee_matches(json_t *g, const struct principal *p)

@@ -468,7 +468,10 @@ static struct MHD_Response *build_response(struct req *r)
     } else if (r->npieces || r->head_only) {
         /* HEAD: MHD announces this length and sends no body. */
         len = r->resp_len;
-        resp = MHD_create_response_from_callback(len, 64 * 1024, pieces_reader, r, NULL);
+        /* MHD allocates (and zeroes) the whole block for every response: a small object gets a
+         * block of its own size, not 64 KiB (callgrind: a third of a 4 KiB GET's instructions). */
+        size_t block = len && len < 64 * 1024 ? (size_t)len : 64 * 1024;
+        resp = MHD_create_response_from_callback(len, block, pieces_reader, r, NULL);
     } else if (r->static_body) {
         len = strlen(r->static_body);
         resp = MHD_create_response_from_buffer(len, (void *)r->static_body,
