@@ -2,14 +2,16 @@
 """Measures, on a fresh server with --delivery-interval 1:
   - delivery latency: from a management call's response to its record in a delivered log file;
   - LookupEvents visibility: from the response to the event being returned by LookupEvents.
-Prints p50/p99 for both. Usage: bench/trail_latency.py [BINARY] [N]"""
+Prints p50/p99 for both. Usage: bench/trail_latency.py [BINARY] [N] [--json]
+With --json, prints one JSON object instead (bench/run.py adds it to bench/results.json)."""
+import argparse
 import gzip
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -17,11 +19,18 @@ import time
 import boto3
 from botocore.config import Config
 
-BIN = sys.argv[1] if len(sys.argv) > 1 else "./s3trail"
-N = int(sys.argv[2]) if len(sys.argv) > 2 else 60
+ap = argparse.ArgumentParser(description="CloudTrail delivery latency and LookupEvents visibility")
+ap.add_argument("binary", nargs="?", default="./s3trail")
+ap.add_argument("n", nargs="?", type=int, default=60, help="management calls to time")
+ap.add_argument("--json", action="store_true", help="print one JSON object")
+ARGS = ap.parse_args()
+BIN = ARGS.binary
+N = ARGS.n
 
 
 def pct(v, p):
+    if not v:
+        return float("nan")
     v = sorted(v)
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
 
@@ -104,6 +113,16 @@ def main():
         poller.join()
         d = list(delivered.values())
         l = list(seen_lookup.values())
+        if ARGS.json:
+            def ms(v, p, digits):
+                return round(pct(v, p) * 1000, digits) if v else None
+
+            print(json.dumps({
+                "name": "trail-latency", "server": "s3trail", "delivery_interval_s": 1,
+                "calls": N, "delivered": len(d), "delivery_p50_ms": ms(d, 50, 1),
+                "delivery_p99_ms": ms(d, 99, 1), "lookup_seen": len(l),
+                "lookup_p50_ms": ms(l, 50, 2), "lookup_p99_ms": ms(l, 99, 2)}))
+            return
         print(f"delivery latency (interval 1 s, n={len(d)}): p50 {pct(d, 50) * 1000:.0f} ms, "
               f"p99 {pct(d, 99) * 1000:.0f} ms")
         print(f"LookupEvents visibility (n={len(l)}): p50 {pct(l, 50) * 1000:.1f} ms, "
@@ -111,6 +130,7 @@ def main():
     finally:
         proc.terminate()
         proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
