@@ -376,10 +376,17 @@ static struct region_batch *batch_for(struct region_batch **v, size_t *n, const 
  * at the end when the trail is due. The cursor after a file is the last row read before it was
  * cut, so every row the trail skipped before that point is behind it too.
  */
-static int deliver_trail(struct delivery *d, const struct trail_view *t, bool due)
+static int deliver_trail(struct delivery *d, const struct trail_view *t, bool due, bool *more)
 {
     int64_t cursor = t->cursor;
     int64_t limit = t->limit_seq;
+    *more = false;
+    /* Not due, and too few rows even to fill a file by count: nothing could go out, so nothing is
+     * read. Reading them anyway cost a scan of everything pending at every tick, about
+     * interval-many times each row's delivery. (A file can also fill by bytes before the count;
+     * it then waits for the interval, holding at most FILE_MAX_RECORDS rows' worth.) */
+    if (!due && limit - cursor < FILE_MAX_RECORDS)
+        return 0;
     struct region_batch *batches = NULL;
     size_t nb = 0;
     int rc = 0;
@@ -424,6 +431,7 @@ static int deliver_trail(struct delivery *d, const struct trail_view *t, bool du
     /* Nothing but our own deliveries: they wait for real events (no feedback loop). */
     if (!rc && (due || full) && any_real) {
         rc = deliver_files(d, t, batches, nb, scanned_to);
+        *more = !rc && full && scanned_to < limit;
     } else if (!rc && due && nb == 0 && scanned_to > t->cursor) {
         /* Nothing for this trail in what was read: move the cursor past it. */
         rc = trail_doc_advance(d->st, t, scanned_to);
@@ -453,7 +461,7 @@ static struct trail_state *state_for(struct delivery *d, const struct trail_view
 }
 
 /* One pass over the trails of one kind (live or retired). */
-static void pass_kind(struct delivery *d, const char *kind, bool flush, int64_t last)
+static void pass_kind(struct delivery *d, const char *kind, bool flush, int64_t last, bool *more)
 {
     struct store_doc *docs = NULL;
     size_t n = 0;
@@ -480,8 +488,10 @@ static void pass_kind(struct delivery *d, const char *kind, bool flush, int64_t 
         /* A stopped (or deleted) trail owes what it logged before: that goes out now, not after
          * the interval (StopLogging and DeleteTrail flush). */
         bool due = flush || (s && (now >= s->due_ms || (!t.logging && !s->backoff_s)));
-        int rc = deliver_trail(d, &t, due);
-        if (s && due) {
+        bool full = false;
+        int rc = deliver_trail(d, &t, due, &full);
+        *more = *more || full;
+        if (s && due && !full) {
             if (rc && rc != -ECANCELED) {
                 s->backoff_s = s->backoff_s ? s->backoff_s * 2 : BACKOFF_MIN_S;
                 if (s->backoff_s > BACKOFF_MAX_S)
@@ -550,18 +560,21 @@ static void prune_delivered_data(struct delivery *d, int64_t last)
 }
 
 /* One pass over every trail; flush: deliver whatever is pending now. */
-static void pass(struct delivery *d, bool flush)
+/* One pass over every trail; true when a trail cut a full file and has more rows waiting. */
+static bool pass(struct delivery *d, bool flush)
 {
     int64_t last = 0;
+    bool more = false;
     if (store_event_last_seq(d->st, &last))
-        return;
-    pass_kind(d, TRAIL_DOC_KIND, flush, last);
-    pass_kind(d, TRAIL_RETIRED_KIND, flush, last);
+        return false;
+    pass_kind(d, TRAIL_DOC_KIND, flush, last, &more);
+    pass_kind(d, TRAIL_RETIRED_KIND, flush, last, &more);
     int64_t now = store_now_ms();
     if (now >= d->next_prune_ms) {
         prune_delivered_data(d, last);
         d->next_prune_ms = now + PRUNE_EVERY_MS;
     }
+    return more;
 }
 
 static void *loop(void *arg)
@@ -572,9 +585,10 @@ static void *loop(void *arg)
         bool flush = d->flush;
         d->flush = false;
         pthread_mutex_unlock(&d->mu);
-        pass(d, flush);
+        /* A backlog of full files goes out back to back, not one per tick. */
+        bool more = pass(d, flush);
         pthread_mutex_lock(&d->mu);
-        if (d->stop || d->flush)
+        if (d->stop || d->flush || more)
             continue;
         /* A tick a second: the interval decides when a trail is due, the tick how late. */
         struct timespec ts;
@@ -583,7 +597,9 @@ static void *loop(void *arg)
         pthread_cond_timedwait(&d->cv, &d->mu, &ts);
     }
     pthread_mutex_unlock(&d->mu);
-    pass(d, true); /* graceful stop: what is pending goes out */
+    while (pass(d, true)) {
+        /* graceful stop: everything pending goes out, file after file */
+    }
     return NULL;
 }
 

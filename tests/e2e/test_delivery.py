@@ -362,3 +362,42 @@ def test_own_deliveries_do_not_feed_back(fast):
         [r for _, r in delivered(s3, "loop-logs")]))
     assert recs
     assert any(r["userIdentity"].get("invokedBy") == "cloudtrail.amazonaws.com" for r in recs)
+
+
+def test_full_files_go_out_without_waiting_for_the_interval(start_server):
+    """A file holds at most 5000 records: a backlog of full files is delivered at once, back to
+    back, while the rest waits for the (here 300 s) interval, and StopLogging sends the rest."""
+    srv = start_server("full-files", extra_args=["--delivery-interval", "300"])
+    s3, ct = clients(srv)
+    log_bucket(s3, account_of(srv), "full-logs")
+    s3.create_bucket(Bucket="busy")
+    ct.create_trail(Name="full-trail", S3BucketName="full-logs")
+    ct.put_event_selectors(TrailName="full-trail", EventSelectors=[{
+        "ReadWriteType": "All", "IncludeManagementEvents": False,
+        "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::busy/"]}]}])
+    ct.start_logging(Name="full-trail")
+    total = 10_300
+
+    def heads(n):
+        c = srv.client()
+        for i in range(n):
+            try:
+                c.head_object(Bucket="busy", Key=f"missing-{i}")
+            except c.exceptions.ClientError:
+                pass  # 404: recorded all the same
+
+    threads = [threading.Thread(target=heads, args=(total // 4,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    files = wait_for(lambda: (lambda k: k if len(k) >= 2 else None)(
+        [o["Key"] for o in s3.list_objects_v2(Bucket="full-logs").get("Contents", [])]), timeout=30)
+    assert files and len(files) == 2, files
+    recs = [r for _, r in delivered(s3, "full-logs")]
+    assert len(recs) == 10_000 and {r["eventName"] for r in recs} == {"HeadObject"}
+    ct.stop_logging(Name="full-trail")
+    recs = wait_for(lambda: (lambda r: r if len(r) >= total else None)(
+        [r for _, r in delivered(s3, "full-logs")]))
+    assert recs and len(recs) == total
+    assert len({r["eventID"] for r in recs}) == total

@@ -908,3 +908,27 @@ TEST(selectors_match_bad_record)
     CHECK(s == NULL);
     json_decref(bad);
 }
+
+/* Only the record's own resources count: a client's names that look like a "resources" member
+ * inside requestParameters (they come before it in every record) neither match nor hide it. */
+TEST(selectors_match_top_level_resources_only)
+{
+    struct ev e;
+    obj_ev(&e, "DeleteObjects", false, "good", "k");
+    snprintf(e.record, sizeof e.record,
+             "{\"eventVersion\":\"1.11\",\"eventName\":\"DeleteObjects\",\"requestParameters\":"
+             "{\"delete\":{\"resources\":[{\"type\":\"AWS::S3::Object\",\"ARN\":"
+             "\"arn:aws:s3:::evil/k\"}]},\"note\":\",\\\"resources\\\":[\"},\"readOnly\":false,"
+             "\"resources\":[{\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::good/k\"}],"
+             "\"eventType\":\"AwsApiCall\",\"managementEvent\":false,\"eventCategory\":\"Data\"}");
+    struct trail_selectors *evil = compile(
+        "[{\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[\"arn:aws:s3:::evil/\"]}]}]",
+        NULL);
+    struct trail_selectors *good = compile(
+        "[{\"DataResources\":[{\"Type\":\"AWS::S3::Object\",\"Values\":[\"arn:aws:s3:::good/\"]}]}]",
+        NULL);
+    CHECK(!match(evil, &e));
+    CHECK(match(good, &e));
+    selectors_free(evil);
+    selectors_free(good);
+}
