@@ -1113,7 +1113,22 @@ static int logging_apply(struct store_txn *t, void *arg)
                 d = json_object();
                 rc |= put(doc, "delivery", d);
             }
-            rc |= put(d, "cursor", json_integer(seq));
+            int64_t cursor = json_integer_value(json_object_get(d, "cursor"));
+            int64_t owed = json_integer_value(json_object_get(doc, "StopLoggingSeq"));
+            if (owed > cursor) {
+                /* Rows logged before the stop are not delivered yet: they still go out, and
+                 * only what came while it was stopped is skipped (trails.h, "skip"). */
+                json_t *skip = json_object_get(d, "skip");
+                if (!json_is_array(skip)) {
+                    skip = json_array();
+                    rc |= put(d, "skip", skip);
+                }
+                if (seq > owed)
+                    rc |= json_array_append_new(skip, json_pack("[I,I]", (json_int_t)owed,
+                                                                (json_int_t)seq));
+            } else {
+                rc |= put(d, "cursor", json_integer(seq));
+            }
         } else {
             rc |= put(doc, "StopLoggingTime", json_integer(now));
             rc |= put(doc, "StopLoggingSeq", json_integer(seq));

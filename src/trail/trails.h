@@ -66,8 +66,16 @@
  *                                     in its own transaction: the trail starts with the rows
  *                                     committed after it, beginning with the StartLogging's own
  *                                     record, and never receives older events (also none from
- *                                     the time it was stopped). StartLogging on a trail that is
- *                                     logging changes nothing. -1 is never written.
+ *                                     the time it was stopped) -- unless it still owes rows from
+ *                                     before it was stopped: see "skip". StartLogging on a trail
+ *                                     that is logging changes nothing. -1 is never written.
+ *   "skip"                            array of [after, upto] seq pairs, oldest first: rows
+ *                                     with after < seq <= upto are not the trail's. StartLogging
+ *                                     on a stopped trail that still owes rows (StopLoggingSeq >
+ *                                     cursor) keeps the cursor, so those rows are still
+ *                                     delivered, and adds [StopLoggingSeq, its own last seq]:
+ *                                     what was committed while the trail was stopped. A pair
+ *                                     goes once the cursor reaches its upto. Absent when none.
  *   "LatestDeliveryTime"              int ms, the last successful log-file delivery
  *   "LatestDeliveryError"             string, the S3 error code of the last failed delivery
  *                                     ("AccessDenied", "NoSuchBucket"); absent or "" when the

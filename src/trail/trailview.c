@@ -44,8 +44,27 @@ int trail_view_parse(const char *text, struct trail_view *t)
     t->logging = json_is_true(json_object_get(o, "IsLogging"));
     t->cursor = get_i64(json_object_get(o, "delivery"), "cursor");
     t->stop_seq = get_i64(o, "StopLoggingSeq");
-    int rc = selectors_compile_trail(o, &t->sel);
+    json_t *skip = json_object_get(json_object_get(o, "delivery"), "skip");
+    int rc = 0;
+    if (json_array_size(skip)) {
+        t->skip = calloc(json_array_size(skip), sizeof *t->skip);
+        rc = t->skip ? 0 : -ENOMEM;
+        size_t i;
+        json_t *w;
+        json_array_foreach(skip, i, w)
+        {
+            if (rc)
+                break;
+            t->skip[t->nskip][0] = json_integer_value(json_array_get(w, 0));
+            t->skip[t->nskip][1] = json_integer_value(json_array_get(w, 1));
+            t->nskip++;
+        }
+    }
+    if (!rc)
+        rc = selectors_compile_trail(o, &t->sel);
     json_decref(o);
+    if (rc)
+        trail_view_free(t);
     return rc;
 }
 
@@ -53,6 +72,9 @@ void trail_view_free(struct trail_view *t)
 {
     selectors_free(t->sel);
     t->sel = NULL;
+    free(t->skip);
+    t->skip = NULL;
+    t->nskip = 0;
 }
 
 int64_t trail_limit_seq(const struct trail_view *t, int64_t journal_end)
@@ -68,6 +90,9 @@ bool trail_takes(const struct trail_view *t, const struct event_row *e)
         return false;
     if (!t->multi_region && strcmp(e->region, t->home_region) != 0)
         return false;
+    for (size_t i = 0; i < t->nskip; i++)
+        if (e->seq > t->skip[i][0] && e->seq <= t->skip[i][1])
+            return false;
     return selectors_match(t->sel, e, NULL);
 }
 
@@ -105,10 +130,22 @@ struct delivered {
     int64_t cursor, now_ms;
 };
 
+/* Moves the cursor and drops the skipped windows it has passed. */
+static void move_cursor(json_t *d, int64_t cursor)
+{
+    json_object_set_new(d, "cursor", json_integer(cursor));
+    json_t *skip = json_object_get(d, "skip");
+    while (json_array_size(skip) &&
+           json_integer_value(json_array_get(json_array_get(skip, 0), 1)) <= cursor)
+        json_array_remove(skip, 0);
+    if (skip && !json_array_size(skip))
+        json_object_del(d, "skip");
+}
+
 static void set_delivered(json_t *d, const void *arg)
 {
     const struct delivered *x = arg;
-    json_object_set_new(d, "cursor", json_integer(x->cursor));
+    move_cursor(d, x->cursor);
     json_object_set_new(d, "LatestDeliveryTime", json_integer(x->now_ms));
     json_object_set_new(d, "LatestDeliveryAttemptTime", json_integer(x->now_ms));
     json_object_set_new(d, "LatestDeliveryAttemptSucceeded", json_integer(x->now_ms));
@@ -134,8 +171,8 @@ static void set_failed(json_t *d, const void *arg)
     json_object_set_new(d, "LatestDeliveryAttemptTime", json_integer(x->now_ms));
 }
 
-int trail_doc_delivery_failed(struct store_txn *tx, const struct trail_view *t,
-                              const char *code, int64_t now_ms)
+int trail_doc_delivery_failed(struct store_txn *tx, const struct trail_view *t, const char *code,
+                              int64_t now_ms)
 {
     struct failed x = {code, now_ms};
     return update_delivery(tx, t, set_failed, &x);
@@ -143,7 +180,7 @@ int trail_doc_delivery_failed(struct store_txn *tx, const struct trail_view *t,
 
 static void set_cursor(json_t *d, const void *arg)
 {
-    json_object_set_new(d, "cursor", json_integer(*(const int64_t *)arg));
+    move_cursor(d, *(const int64_t *)arg);
 }
 
 struct advance {

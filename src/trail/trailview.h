@@ -30,6 +30,8 @@ struct trail_view {
     int64_t cursor;          /* delivered up to this journal seq */
     int64_t stop_seq;        /* when stopped: StopLoggingSeq, what is still owed (0: none) */
     int64_t limit_seq;       /* set by the caller: deliver up to here this pass */
+    int64_t (*skip)[2];      /* owned: the "skip" windows (after, upto], oldest first */
+    size_t nskip;
     struct trail_selectors *sel; /* compiled selectors, owned */
 };
 
@@ -38,7 +40,7 @@ int trail_view_parse(const char *json, struct trail_view *t) __attribute__((warn
 void trail_view_free(struct trail_view *t);
 /* How far this pass may deliver: the journal end while logging, the stop point after. */
 int64_t trail_limit_seq(const struct trail_view *t, int64_t journal_end);
-/* Whether the trail receives this journal row (account, region, selectors). */
+/* Whether the trail receives this journal row (account, region, skipped windows, selectors). */
 bool trail_takes(const struct trail_view *t, const struct event_row *e);
 
 /* Writer-side updates of the delivery state (inside apply functions). */

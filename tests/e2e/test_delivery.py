@@ -401,3 +401,29 @@ def test_full_files_go_out_without_waiting_for_the_interval(start_server):
         [r for _, r in delivered(s3, "full-logs")]))
     assert recs and len(recs) == total
     assert len({r["eventID"] for r in recs}) == total
+
+
+@pytest.mark.parametrize("interval", ["1", "300"])
+def test_start_right_after_stop_still_delivers_what_was_owed(start_server, interval):
+    """StopLogging then StartLogging before the stop's flush ran: events logged before the stop
+    are still delivered, those made while stopped are not, those after the start are."""
+    srv = start_server("stop-start", extra_args=["--delivery-interval", interval])
+    s3, ct = clients(srv)
+    log_bucket(s3, account_of(srv), "ss-logs")
+    ct.create_trail(Name="ss-trail", S3BucketName="ss-logs")
+    ct.start_logging(Name="ss-trail")
+    s3.create_bucket(Bucket="made-while-logging")
+    ct.stop_logging(Name="ss-trail")
+    s3.create_bucket(Bucket="made-while-stopped")
+    ct.start_logging(Name="ss-trail")
+    s3.create_bucket(Bucket="made-after-restart")
+    ct.stop_logging(Name="ss-trail")  # flushes
+
+    def names():
+        return [r["requestParameters"]["bucketName"] for _, r in delivered(s3, "ss-logs")
+                if r["eventName"] == "CreateBucket"]
+
+    got = wait_for(lambda: (lambda n: n if "made-after-restart" in n and "made-while-logging" in n
+                            else None)(names()), timeout=30)
+    assert got, names()
+    assert sorted(got) == ["made-after-restart", "made-while-logging"]
