@@ -61,6 +61,7 @@ e2e: build/asan/s3trail s3trail
 check: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory crashtest ROUNDS=2 S3TRAIL_BIN=build/asan/s3trail
 
 # The slow, RSS-bounded 1 GiB streaming test runs on the release binary.
 check-slow: s3trail

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -235,6 +236,15 @@ static int add_body_pieces(struct req *r, const struct object_meta *m, uint64_t 
         int fd = store_blob_open(r->st, s->blob_id);
         if (fd < 0)
             return fd;
+        /* A body file cut short (only damage outside the server can do that) would leave
+         * sendfile(2) waiting for bytes that never come: refuse it before any byte goes out. */
+        struct stat sb;
+        if (fstat(fd, &sb) != 0 || (uint64_t)sb.st_size < in + n) {
+            close(fd);
+            log_error("blob %s of %s/%s is shorter than the object says: damaged", s->blob_id,
+                      r->bucket, r->key);
+            return -EIO;
+        }
         int rc = req_add_file_piece(r, fd, in, n);
         if (rc)
             return rc;

@@ -237,3 +237,22 @@ def test_delivery_survives_a_full_disk(start_server):
         assert st, "the delivery error was not cleared"
     finally:
         f.cleanup()
+
+
+def test_damaged_body_file_is_an_error_not_a_hang(faulty):
+    """A body file cut short behind the server's back (disk damage): GET answers 500 at once
+    instead of leaving sendfile waiting for the idle timeout; the server goes on."""
+    body = random_bytes(300 * 1024, seed=9)
+    faulty.s3.put_object(Bucket="faults", Key="damaged", Body=body)
+    blobs = [p for p in (faulty.srv.data_dir / "blobs").rglob("*") if p.is_file()]
+    assert len(blobs) == 1, blobs
+    with open(blobs[0], "r+b") as f:
+        f.truncate(1000)
+    start = time.monotonic()
+    with pytest.raises(botocore.exceptions.ClientError) as ei:
+        faulty.s3.get_object(Bucket="faults", Key="damaged")
+    assert error_of(ei.value) == ("InternalError", 500)
+    assert time.monotonic() - start < 5
+    assert "shorter than the object says" in faulty.srv.stderr_text()
+    faulty.s3.put_object(Bucket="faults", Key="fine", Body=b"ok")
+    assert_unchanged(faulty, "fine", b"ok")
