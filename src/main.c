@@ -527,10 +527,11 @@ static int cmd_admin(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    /* libxml2's lazy initialisation is not thread-safe; request threads and the writer (which
-     * renders XML request bodies into records) parse concurrently. */
+    /* Before libxml2 starts: fault injection may install its allocator (util/fault.h). */
     if (fault_init() != 0)
         return 2;
+    /* libxml2's lazy initialisation is not thread-safe; request threads and the writer (which
+     * renders XML request bodies into records) parse concurrently. */
     xmlInitParser();
     if (argc < 2) {
         usage();

@@ -502,11 +502,6 @@ static void write_api_error_body(struct req *r, const char *code)
     buf_putc(b, '}');
 }
 
-/*
- * Decides the response completely — status, headers, body, its length — without touching MHD,
- * so it can run on the writer thread inside the transaction that records it (the record says
- * how the request ended and how many bytes went out).
- */
 /* The error body could not be built (out of memory): answer ServiceUnavailable with a body
  * written into the request itself, which needs no allocation, and make the record agree. */
 static void answer_out_of_memory(struct req *r)
@@ -529,6 +524,11 @@ static void answer_out_of_memory(struct req *r)
     r->static_body = r->oom_body;
 }
 
+/*
+ * Decides the response completely — status, headers, body, its length — without touching MHD,
+ * so it can run on the writer thread inside the transaction that records it (the record says
+ * how the request ended and how many bytes went out).
+ */
 static void finalize(struct req *r, int rc)
 {
     if (rc < 0 && !r->error && !r->api_error[0])

@@ -432,7 +432,7 @@ static int sq_err(int rc)
     }
 }
 
-/* The funnels every disk-touching SQLite call goes through (fault injection hooks go here). */
+/* What an injected fault makes a step return (util/fault.h). */
 static int sq_fault_code(enum fault_kind k)
 {
     return k == FAULT_BUSY ? SQLITE_BUSY : k == FAULT_FULL ? SQLITE_FULL : SQLITE_IOERR;
@@ -453,6 +453,7 @@ static enum fault_point sq_fault_point(sqlite3_stmt *s)
     return writer && strcmp(sql, "COMMIT") == 0 ? FAULT_SQL_COMMIT : FAULT_N_POINTS;
 }
 
+/* The funnels every disk-touching SQLite call goes through, and where faults are injected. */
 static int sq_step(sqlite3_stmt *s)
 {
     if (atomic_load_explicit(&fault__armed, memory_order_relaxed)) {
