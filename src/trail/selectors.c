@@ -856,6 +856,16 @@ static json_t *ctx_record(struct match_ctx *m)
  */
 #define RESOURCES_MEMBER ",\"resources\":["
 
+/* The text of the top-level resources array, from its '[' to the record's end; NULL if none. */
+static const char *resources_text(const struct match_ctx *m)
+{
+    const char *at = NULL;
+    for (const char *p = m->ev->record ? strstr(m->ev->record, RESOURCES_MEMBER) : NULL; p;
+         p = strstr(p + 1, RESOURCES_MEMBER))
+        at = p;
+    return at ? at + strlen(RESOURCES_MEMBER) - 1 : NULL;
+}
+
 static json_t *ctx_resources(struct match_ctx *m)
 {
     if (m->record || m->tried) {
@@ -864,14 +874,52 @@ static json_t *ctx_resources(struct match_ctx *m)
     }
     if (!m->res_tried) {
         m->res_tried = true;
-        const char *at = NULL;
-        for (const char *p = m->ev->record ? strstr(m->ev->record, RESOURCES_MEMBER) : NULL; p;
-             p = strstr(p + 1, RESOURCES_MEMBER))
-            at = p;
-        if (at)
-            m->res = json_loads(at + strlen(RESOURCES_MEMBER) - 1, JSON_DISABLE_EOF_CHECK, NULL);
+        const char *text = resources_text(m);
+        if (text)
+            m->res = json_loads(text, JSON_DISABLE_EOF_CHECK, NULL);
     }
     return json_is_array(m->res) ? m->res : NULL;
+}
+
+/* Whether record.c writes s into a JSON string byte for byte (no escape can occur in it). */
+static bool written_verbatim(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == '"' || *s == '\\')
+            return false;
+    return true;
+}
+
+#define OBJECT_ARN "{\"type\":\"" S3_OBJECT_TYPE "\",\"ARN\":\""
+
+/*
+ * A basic selector's data values against the record's object ARNs, read from the text as record.c
+ * writes an object entry, without parsing anything (jansson's parse of the array was most of a
+ * data event's match): 1 matches, 0 does not, -1 when only the general path can tell (a caller's
+ * parsed record, an ARNPrefix entry, a value whose bytes the record would have escaped).
+ */
+static int object_arns_match(const struct basic *b, const struct match_ctx *m)
+{
+    if (m->record || m->tried)
+        return -1;
+    const char *text = resources_text(m);
+    if (!text || strstr(text, "\"ARNPrefix\""))
+        return -1;
+    bool any_object = strstr(text, OBJECT_ARN) != NULL;
+    for (size_t k = 0; k < b->nvals; k++) {
+        const struct s3val *v = &b->vals[k];
+        if (v->all) {
+            if (any_object)
+                return 1;
+            continue;
+        }
+        if (!written_verbatim(v->arn_prefix))
+            return -1;
+        for (const char *p = strstr(text, OBJECT_ARN); p; p = strstr(p + 1, OBJECT_ARN))
+            if (starts_with(p + strlen(OBJECT_ARN), v->arn_prefix))
+                return 1;
+    }
+    return 0;
 }
 
 static bool rw_ok(enum rw rw, bool read_only)
@@ -902,6 +950,9 @@ static bool basic_data_match(const struct basic *b, struct match_ctx *m)
 {
     if (b->nvals == 0)
         return false;
+    int fast = object_arns_match(b, m);
+    if (fast >= 0)
+        return fast == 1;
     json_t *res = ctx_resources(m);
     size_t i;
     json_t *r;
