@@ -30,5 +30,7 @@ $(BENCH_DIR)/bare: bench/bare.c
 	$(CC) $(CSTD) $(WARN) $(OPT) -pthread $(shell pkg-config --cflags libmicrohttpd) -o $@ $< \
 		$(shell pkg-config --libs libmicrohttpd)
 
-bench: s3trail $(BENCH_DIR)/loadgen $(BENCH_DIR)/bare $(BENCH_EXTRA)
+bench:
+	@scripts/install-deps bench
+	@$(MAKE) --no-print-directory s3trail $(BENCH_DIR)/loadgen $(BENCH_DIR)/bare $(BENCH_EXTRA)
 	QUICK=$(QUICK) python3 bench/run.py
