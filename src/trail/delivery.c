@@ -559,8 +559,8 @@ static void prune_delivered_data(struct delivery *d, int64_t last)
     } while (p.removed == STORE_EVENT_PRUNE_MAX);
 }
 
-/* One pass over every trail; flush: deliver whatever is pending now. */
-/* One pass over every trail; true when a trail cut a full file and has more rows waiting. */
+/* One pass over every trail (flush: deliver whatever is pending now); true when a trail cut a
+ * full file and has more rows waiting. */
 static bool pass(struct delivery *d, bool flush)
 {
     int64_t last = 0;
