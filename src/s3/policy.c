@@ -517,10 +517,14 @@ int policy_check(const char *doc, size_t len, const char *bucket, struct buf *wh
 {
     if (len == 0 || doc[0] != '{')
         return fail(why, "%s", MSG_NOT_JSON);
+    /* No NUL is accepted, which is what lets the document be stored as a C string. jansson
+     * refuses \u0000 and a raw NUL inside a string, but silently skips one right after a number
+     * ({"a":1<NUL>} parses), so raw NULs are refused here rather than left to the parser. */
+    if (memchr(doc, '\0', len))
+        return fail(why, "%s", MSG_INVALID_JSON);
     /* Duplicate member names are refused: "Individual elements must not contain multiple
      * instances of the same key" (IAM's grammar), and a parser that kept the last one would
-     * check a different policy from the one another reader sees. No NUL is accepted (jansson
-     * refuses \u0000 and raw NULs), which is what lets the document be stored as a C string. */
+     * check a different policy from the one another reader sees. */
     json_error_t jerr;
     json_t *root = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)

@@ -265,6 +265,24 @@ TEST(policy_check_nul)
                  "This policy contains invalid Json");
 }
 
+/* Found by fuzz/fuzz_policy.c: jansson 2.14 skips a NUL byte that follows a number, so this
+ * document parsed, passed every check, and PutBucketPolicy stored it cut at the NUL (as a C
+ * string), leaving a stored policy that is not JSON. */
+TEST(policy_check_refuses_nul_after_number)
+{
+#define NUL_DOC(tail)                                                                              \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\","        \
+    "\"Action\":\"s3:GetObject\",\"Resource\":\"arn:aws:s3:::b/*\",\"Condition\":"                \
+    "{\"NumericLessThan\":{\"s3:max-keys\":10" tail "}}}]}"
+    static const char with_nul[] = NUL_DOC("\0");
+    struct buf why = BUF_INIT;
+    CHECK_EQ_INT(policy_check(with_nul, sizeof with_nul - 1, "b", &why), -EINVAL);
+    CHECK_EQ_STR(why.data, "This policy contains invalid Json");
+    buf_free(&why);
+    CHECK_EQ_STR(verdict(NUL_DOC("")), "");
+#undef NUL_DOC
+}
+
 /* ---- policy_allows_cloudtrail ---------------------------------------------------------------- */
 
 #define ACCT "111122223333"
