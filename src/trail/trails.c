@@ -843,12 +843,14 @@ int ct_create_trail(struct req *r)
     if (!rc && multi && !global)
         rc = req_api_error(r, 400, "InvalidParameterCombinationException",
                            "Multi-Region trail must include global service events.");
+    /* The count first: checking the tags is quadratic in their number (unique keys), and a
+     * 2 MiB body holds tens of thousands of them. */
     json_t *tags = member(in, "TagsList");
-    if (!rc && tags)
-        rc = check_tags(r, tags, true);
     if (!rc && tags && json_array_size(tags) > TRAILS_MAX_TAGS)
         rc = req_api_error(r, 400, "TagsLimitExceededException",
                            "A trail can have at most %d tags.", TRAILS_MAX_TAGS);
+    if (!rc && tags)
+        rc = check_tags(r, tags, true);
     if (rc)
         return rc;
 
@@ -1527,6 +1529,10 @@ static int tags(struct req *r, bool add)
     if (!rc && !list)
         rc = req_api_error(r, 400, "InvalidParameterException",
                            "The parameter TagsList is required.");
+    /* More than a trail may hold can never be added; refused before the quadratic check. */
+    if (!rc && add && json_array_size(list) > TRAILS_MAX_TAGS)
+        rc = req_api_error(r, 400, "TagsLimitExceededException",
+                           "A trail can have at most %d tags.", TRAILS_MAX_TAGS);
     if (!rc)
         rc = check_tags(r, list, add);
     if (rc)

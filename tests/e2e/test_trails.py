@@ -655,6 +655,13 @@ def test_tags(ct, trail_bucket, trails, account):
     with expect_error("TagsLimitExceededException", 400):
         ct.add_tags(ResourceId=arn, TagsList=[{"Key": f"k{i}", "Value": "v"} for i in range(49)])
     assert len(ct.list_tags(ResourceIdList=[arn])["ResourceTagList"][0]["TagsList"]) == 2
+    # Tens of thousands of tags are refused by their count, before any per-tag check (which is
+    # quadratic in their number: found by fuzz_ctjson's hand-made oversized inputs).
+    many = [{"Key": f"k{i}", "Value": "v"} for i in range(20000)]
+    with expect_error("TagsLimitExceededException", 400):
+        ct.add_tags(ResourceId=arn, TagsList=many)
+    with expect_error("TagsLimitExceededException", 400):
+        ct.create_trail(Name=unique_trail(), S3BucketName=trail_bucket, TagsList=many)
     ct.add_tags(ResourceId=arn, TagsList=[{"Key": f"k{i}", "Value": "v"} for i in range(48)])
     with expect_error("InvalidTagParameterException", 400):
         ct.add_tags(ResourceId=arn, TagsList=[{"Key": "aws:reserved", "Value": "v"}])
