@@ -520,3 +520,20 @@ class RawCT:
                 return resp.status, resp.headers, resp.read()
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
+
+
+# ---- the journal -------------------------------------------------------------------------------
+
+def journal(server):
+    """Every record in the server's journal, in commit order (`admin events dump`, which runs
+    beside the server). `server` is the session fixture or a ServerProcess."""
+    proc = server if hasattr(server, "admin") else server.proc
+    p = proc.admin("events", "dump")
+    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+
+
+def record_of(server, request_id):
+    """The one record with this requestID."""
+    found = [r for r in journal(server) if r.get("requestID") == request_id]
+    assert len(found) == 1, f"{len(found)} records with requestID {request_id}"
+    return found[0]

@@ -13,7 +13,6 @@ form of the target (every segment and query piece decoded and re-encoded, as S3 
 compute it), while the wire carries the bytes under test; framing headers (Content-Length,
 Transfer-Encoding) are left out of the signature so they can be anything.
 """
-import json
 import os
 import socket
 import struct
@@ -27,7 +26,7 @@ import pytest
 
 from conftest import ServerProcess
 from e2e_support import Raw, check_request_ids, expect_error, purge_bucket, quote_key, \
-    random_bytes, unique_bucket_name, xml_error
+    random_bytes, record_of, unique_bucket_name, xml_error
 
 
 # ---- raw connections ---------------------------------------------------------------------------
@@ -191,15 +190,6 @@ def signed(raw, method, wire_path, wire_query=None, body=b"", headers=None):
 
 
 # ---- CloudTrail ----------------------------------------------------------------------------------
-
-def record_of(server, request_id):
-    """The journal's one record of a request (data events are not in LookupEvents)."""
-    p = server.proc.admin("events", "dump")
-    found = [json.loads(line) for line in p.stdout.splitlines() if request_id in line]
-    found = [rec for rec in found if rec.get("requestID") == request_id]
-    assert len(found) == 1, f"{len(found)} records with requestID {request_id}"
-    return found[0]
-
 
 def assert_recorded(server, r, event_name, error_code):
     rid = r.headers.get("x-amz-request-id") if isinstance(r, Resp) else r.header("x-amz-request-id")

@@ -10,18 +10,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e_support import expect_error
-
-def journal(server):
-    p = server.proc.admin("events", "dump")
-    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
-
-
-def record_of(server, request_id):
-    found = [r for r in journal(server) if r.get("requestID") == request_id]
-    assert len(found) == 1, f"{len(found)} records with requestID {request_id}"
-    return found[0]
-
+from e2e_support import expect_error, journal, record_of
 
 def rid(resp):
     return resp["ResponseMetadata"]["RequestId"]

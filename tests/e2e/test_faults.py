@@ -1,7 +1,6 @@
 """Injected faults (src/util/fault.h): ENOSPC and short writes on body files, fsync failure,
 SQLITE_BUSY and SQLITE_FULL, allocation failure. Each gives the client a clear S3 error, stores
 nothing half-done, records what it must, and the server goes on serving once the fault is gone."""
-import json
 import os
 import random
 import signal
@@ -10,7 +9,7 @@ import time
 import botocore.exceptions
 import pytest
 
-from e2e_support import error_of, random_bytes
+from e2e_support import error_of, journal, random_bytes
 from test_delivery import account_of, clients, delivered, log_bucket, wait_for
 
 
@@ -42,12 +41,8 @@ class FaultyServer:
             assert time.monotonic() < end, "the server did not re-read its fault rules"
             time.sleep(0.02)
 
-    def journal(self):
-        p = self.srv.admin("events", "dump")
-        return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
-
     def records_of(self, request_id):
-        return [r for r in self.journal() if r.get("requestID") == request_id]
+        return [r for r in journal(self.srv) if r.get("requestID") == request_id]
 
     def leftovers(self):
         """Files in the temp directory of bodies being written: none once requests are over."""

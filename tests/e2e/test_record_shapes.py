@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e_support import purge_bucket, unique_bucket_name
+from e2e_support import journal, purge_bucket, record_of, unique_bucket_name
 
 REPO = Path(__file__).resolve().parents[2]
 # The samples live in the workplace's shared folder beside the checkout; a clone elsewhere finds
@@ -82,18 +82,6 @@ def samples():
             rec = json.loads(line)["record"]
             out[rec["eventID"]] = rec
     return out
-
-
-def journal(server):
-    """Every record in the journal, in commit order."""
-    p = server.proc.admin("events", "dump")
-    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
-
-
-def record_of(server, request_id):
-    found = [r for r in journal(server) if r.get("requestID") == request_id]
-    assert len(found) == 1, f"{len(found)} records with requestID {request_id}"
-    return found[0]
 
 
 def rid(resp):

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from e2e_support import MiB, expect_error, random_bytes
+from e2e_support import MiB, expect_error, journal, random_bytes, record_of
 
 SEG = 64 * 1024
 
@@ -50,18 +50,6 @@ def body_with(mark, size, seed):
         if 0 <= at and at + len(mark) <= size:
             b[at:at + len(mark)] = mark
     return bytes(b)
-
-
-def journal(server):
-    import json
-    p = server.proc.admin("events", "dump")
-    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
-
-
-def record_of(server, request_id):
-    found = [r for r in journal(server) if r.get("requestID") == request_id]
-    assert len(found) == 1, f"{len(found)} records with requestID {request_id}"
-    return found[0]
 
 
 # ---- the master key --------------------------------------------------------------------------
