@@ -537,3 +537,20 @@ def record_of(server, request_id):
     found = [r for r in journal(server) if r.get("requestID") == request_id]
     assert len(found) == 1, f"{len(found)} records with requestID {request_id}"
     return found[0]
+
+
+# ---- CloudTrail bucket policies ----------------------------------------------------------------
+
+def cloudtrail_policy(bucket, account, arns, prefix=None):
+    """The bucket policy CloudTrail documents (cloudtrail.md §3.4), for one or more trail ARNs."""
+    logs = f"{prefix}/AWSLogs/{account}/*" if prefix else f"AWSLogs/{account}/*"
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow",
+         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
+         "Resource": f"arn:aws:s3:::{bucket}",
+         "Condition": {"StringEquals": {"aws:SourceArn": arns}}},
+        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow",
+         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/{logs}",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                        "aws:SourceArn": arns}}}]}

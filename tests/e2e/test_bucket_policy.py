@@ -10,7 +10,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e_support import expect_error, journal, record_of
+from e2e_support import cloudtrail_policy, expect_error, journal, record_of
 
 def rid(resp):
     return resp["ResponseMetadata"]["RequestId"]
@@ -22,20 +22,6 @@ def policy_for(bucket, **extra):
                           "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}
     doc.update(extra)
     return doc
-
-
-def cloudtrail_policy(bucket, account, trail_arn):
-    """The policy CloudTrail documents for a trail bucket (shared/reference/cloudtrail.md §3.4)."""
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow",
-         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
-         "Resource": f"arn:aws:s3:::{bucket}",
-         "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}}},
-        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow",
-         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-         "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{account}/*",
-         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
-                                        "aws:SourceArn": trail_arn}}}]}
 
 
 # ---- the round trip ------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e_support import CT_JSON as JSON_CT, RawCT, ct_client, expect_error, unique_bucket_name
-
+from e2e_support import CT_JSON as JSON_CT, RawCT, cloudtrail_policy, ct_client, expect_error, \
+    unique_bucket_name
 
 
 # ---- clients and fixtures ------------------------------------------------------------------------
@@ -80,21 +80,6 @@ def alt_account(server):
 
 def trail_arn(region, account, name):
     return f"arn:aws:cloudtrail:{region}:{account}:trail/{name}"
-
-
-def cloudtrail_policy(bucket, account, arns, prefix=None):
-    """The bucket policy CloudTrail documents (cloudtrail.md §3.4), for one or more trail ARNs."""
-    logs = f"{prefix}/AWSLogs/{account}/*" if prefix else f"AWSLogs/{account}/*"
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "AWSCloudTrailAclCheck20150319", "Effect": "Allow",
-         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:GetBucketAcl",
-         "Resource": f"arn:aws:s3:::{bucket}",
-         "Condition": {"StringEquals": {"aws:SourceArn": arns}}},
-        {"Sid": "AWSCloudTrailWrite20150319", "Effect": "Allow",
-         "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "s3:PutObject",
-         "Resource": f"arn:aws:s3:::{bucket}/{logs}",
-         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
-                                        "aws:SourceArn": arns}}}]}
 
 
 def open_policy(bucket, account, prefix=None):
