@@ -133,7 +133,7 @@ int main(int argc, char **argv)
     double raw = 0, t0 = cpu_now();
     for (long i = 0; i < n; i++) {
         struct event_row ev = {0};
-        if (record_build(vary(s, i, key), &ev)) {
+        if (record_build(vary(s, i, key), &ev, NULL)) {
             fprintf(stderr, "pipeline: record_build failed\n");
             return 1;
         }
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
         buf_puts(&file, "{\"Records\":[");
         for (long k = 0; k < RECORDS_PER_FILE && i < n; k++, i++) {
             struct event_row ev = {0};
-            if (record_build(vary(s, i, key), &ev)) {
+            if (record_build(vary(s, i, key), &ev, NULL)) {
                 fprintf(stderr, "pipeline: record_build failed\n");
                 return 1;
             }

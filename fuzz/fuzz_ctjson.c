@@ -138,7 +138,7 @@ static void make_event(struct setup *s, const char *op_name, bool json)
     r->method = r->op->method;
     r->protocol = json ? PROTO_JSON : PROTO_S3;
     r->bucket = json ? NULL : BUCKET;
-    FUZZ_CHECK(record_build(r, &s->ev[s->nev]) == 0);
+    FUZZ_CHECK(record_build(r, &s->ev[s->nev], NULL) == 0);
     s->nev++;
     fuzz_req_free(r);
 }
@@ -192,7 +192,7 @@ static void check_record(const struct req *r)
 {
     struct event_row ev;
     memset(&ev, 0, sizeof ev);
-    if (record_build(r, &ev) != 0)
+    if (record_build(r, &ev, NULL) != 0)
         return;
     json_error_t err;
     json_t *rec = json_loads(ev.record, JSON_REJECT_DUPLICATES, &err);

@@ -38,7 +38,7 @@ static void check_record(const uint8_t *doc, size_t n, const char *bucket)
     r->bucket = (char *)bucket;
     struct event_row ev;
     memset(&ev, 0, sizeof ev);
-    if (record_build(r, &ev) == 0) {
+    if (record_build(r, &ev, NULL) == 0) {
         json_error_t err;
         json_t *rec = json_loads(ev.record, JSON_REJECT_DUPLICATES, &err);
         if (!rec)

@@ -57,7 +57,7 @@ static void check_record(struct req *r, const char *op)
         r->key = "photos/2006/February/sample.jpg";
     struct event_row ev;
     memset(&ev, 0, sizeof ev);
-    if (record_build(r, &ev) != 0)
+    if (record_build(r, &ev, NULL) != 0)
         return;
     FUZZ_CHECK(ev.record && ev.resources);
     FUZZ_CHECK(strlen(ev.record) <= 256 * 1024 && !strchr(ev.record, '\n'));

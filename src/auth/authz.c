@@ -62,3 +62,13 @@ int authz_request(struct req *r)
         return 0;
     return req_error(r, S3E_AccessDenied, NULL);
 }
+
+int authz_identity_only(struct req *r, const char *action, const char *resource)
+{
+    if (r->who.type == PRINCIPAL_ROOT)
+        return 0;
+    return req_errorf(r, S3E_AccessDenied,
+                      "User: %s is not authorized to perform: %s on resource: %s because no "
+                      "identity-based policy allows the %s action",
+                      r->who.arn, action, resource, action);
+}

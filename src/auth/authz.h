@@ -23,4 +23,12 @@ bool authz_is_bucket_owner(const struct req *r);
  * probed. */
 bool authz_may_list(const struct req *r);
 
+/* The identity side alone, for IAM and STS calls (no resource policy): whether r->who's identity
+ * policies, and its session policy, allow `action` on `resource` (an ARN or "*"). An account's
+ * root is always allowed. 0, or -S3E_AccessDenied with the IAM-style message ("User: <arn> is
+ * not authorized to perform: <action> on resource: <resource> because no identity-based policy
+ * allows the <action> action") set on r. */
+int authz_identity_only(struct req *r, const char *action, const char *resource)
+    __attribute__((warn_unused_result));
+
 #endif

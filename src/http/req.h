@@ -41,6 +41,7 @@ struct sse_dec;
 enum req_protocol {
     PROTO_S3,   /* REST XML: errors are <Error> documents */
     PROTO_JSON, /* JSON 1.1 (CloudTrail): errors are {"__type":...,"message":...} */
+    PROTO_QUERY, /* AWS Query (IAM, STS): errors are <ErrorResponse><Error>... documents */
 };
 
 struct resp_header {
@@ -94,6 +95,8 @@ struct req {
     bool bkt_loaded;
     char region[32];    /* the bucket's region, else the endpoint's default */
     struct principal who;
+    char *session_policy;    /* owned: the inline session policy of temporary credentials
+                                (AssumeRole / GetFederationToken Policy), NULL when none */
     char sig_region[64];     /* the region a SigV4 signature was scoped to, "" otherwise */
     bool sig_deferred;       /* the signature is checked when the body is in (authn.h) */
     struct sigv4_params sig_params;
@@ -132,7 +135,12 @@ struct req {
     int (*commit_then)(struct req *r); /* req_commit's continuation, also on the writer thread */
     int batch_rc;                /* whether the writer's batch became durable */
     struct event_row audit_ev;   /* the request's CloudTrail record, once built */
+    struct event_row audit_copy; /* the bucket owner's copy (cross-account), record NULL if none */
     bool audit_ev_ready;
+    /* Cross-account events (authz decides, record.c writes): another account owns the bucket
+     * and may see this event (it owns the object, or the object's ACL grants it the same
+     * permission, or the operation is bucket-level), so the owner gets its own copy. */
+    bool owner_copy;
     int (*offload_work)(struct req *r);
     int (*then)(struct req *r);
     int commit_rc;

@@ -607,7 +607,8 @@ static int audit_build(struct req *r)
     if (r->audit_ev_ready)
         return 0;
     memset(&r->audit_ev, 0, sizeof r->audit_ev);
-    int rc = record_build(r, &r->audit_ev);
+    memset(&r->audit_copy, 0, sizeof r->audit_copy);
+    int rc = record_build(r, &r->audit_ev, &r->audit_copy);
     r->audit_ev_ready = rc == 0;
     return rc;
 }
@@ -624,6 +625,8 @@ static int audit_append(struct store_txn *t, struct req *r)
      * delivers events to accounts, and there is none to give it to. */
     if (!rc && r->audit_ev.account_id[0])
         rc = store_txn_event_append(t, &r->audit_ev);
+    if (!rc && r->audit_copy.record && r->audit_copy.account_id[0])
+        rc = store_txn_event_append(t, &r->audit_copy);
     return rc;
 }
 
@@ -685,6 +688,9 @@ static void req_free(struct req *r)
         store_bucket_free(&r->bkt);
     free(r->audit_ev.resources);
     free(r->audit_ev.record);
+    free(r->audit_copy.resources);
+    free(r->audit_copy.record);
+    free(r->session_policy);
     uri_query_free(r->q, r->nq);
     free(r->headers);
     free(r->target);

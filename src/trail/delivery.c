@@ -166,7 +166,7 @@ static int delivery_record(struct store_txn *t, const struct file_job *j,
     }
     struct event_row ev;
     memset(&ev, 0, sizeof ev);
-    int rc = record_build(r, &ev);
+    int rc = record_build(r, &ev, NULL);
     if (!rc && ev.account_id[0])
         rc = store_txn_event_append(t, &ev);
     free(ev.resources);

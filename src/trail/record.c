@@ -1206,10 +1206,14 @@ static const char *recipient_account(const struct req *r)
     return NULL;
 }
 
-int record_build(const struct req *r, struct event_row *ev)
+int record_build(const struct req *r, struct event_row *ev, struct event_row *copy)
 {
     ev->record = NULL;
     ev->resources = NULL;
+    if (copy) {
+        copy->record = NULL;
+        copy->resources = NULL;
+    }
     if (!r->op)
         return -EINVAL;
     int rc = uuid_v4(ev->event_id);

@@ -20,8 +20,12 @@
 
 struct req;
 
-/* 0, or -ENOMEM, -EIO (no randomness for the event id), -EINVAL (r->op is NULL). ev's owned
- * fields are the caller's (store_event_rows_free or free()). */
-int record_build(const struct req *r, struct event_row *ev) __attribute__((warn_unused_result));
+/* Builds the requester's record into ev and, when copy is not NULL and r->owner_copy is set, the
+ * bucket owner's copy into copy (copy->record stays NULL when there is none). Both copies of a
+ * cross-account event carry one sharedEventID and differ in eventID and recipientAccountId.
+ * 0, or -ENOMEM, -EIO (no randomness for the event id), -EINVAL (r->op is NULL). The owned
+ * fields of ev and copy are the caller's (free()), also on failure. */
+int record_build(const struct req *r, struct event_row *ev, struct event_row *copy)
+    __attribute__((warn_unused_result));
 
 #endif

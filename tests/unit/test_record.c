@@ -115,7 +115,7 @@ static void fx_iam_user(struct fx *f)
 /* Builds the record and parses it: it must be one valid JSON object of at most 256 KB. */
 static json_t *fx_build(struct fx *f)
 {
-    int rc = record_build(&f->r, &f->ev);
+    int rc = record_build(&f->r, &f->ev, NULL);
     CHECK_EQ_INT(rc, 0);
     if (rc || !f->ev.record) {
         abort();
@@ -288,7 +288,7 @@ TEST(record_event_ids_differ)
     f->r.key = "k";
     char seen[40][UUID_STR_LEN];
     for (int i = 0; i < 40; i++) {
-        CHECK_EQ_INT(record_build(&f->r, &f->ev), 0);
+        CHECK_EQ_INT(record_build(&f->r, &f->ev, NULL), 0);
         CHECK(is_uuid_v4(f->ev.event_id));
         memcpy(seen[i], f->ev.event_id, UUID_STR_LEN);
         for (int j = 0; j < i; j++)
@@ -1014,7 +1014,7 @@ TEST(record_many_records)
     fx_resp_header(f, "ETag", "\"0cc175b9c0f1b6a831c399e269772661\"");
     f->r.bytes_in = 4096;
     for (int i = 0; i < 2000; i++) {
-        CHECK_EQ_INT(record_build(&f->r, &f->ev), 0);
+        CHECK_EQ_INT(record_build(&f->r, &f->ev, NULL), 0);
         free(f->ev.record);
         free(f->ev.resources);
         f->ev.record = f->ev.resources = NULL;
