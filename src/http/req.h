@@ -113,6 +113,11 @@ struct req {
     bool audited;             /* the request reached an operation after authentication: it gets
                                  a CloudTrail record (authentication failures get none, as in
                                  AWS) */
+    /* What the record says of a Query API (IAM, STS) call, which has no JSON document of its
+     * own: owned JSON object texts for requestParameters and responseElements, written by the
+     * handler (never holding a secret access key or password); NULL is written as null. */
+    char *record_request_parameters;
+    char *record_response_elements;
     char api_error[96];       /* a JSON API's error code ("TrailNotFoundException"), set with
                                  req_api_error(); takes precedence over `error` */
     int status;

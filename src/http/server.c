@@ -691,6 +691,8 @@ static void req_free(struct req *r)
     free(r->audit_copy.resources);
     free(r->audit_copy.record);
     free(r->session_policy);
+    free(r->record_request_parameters);
+    free(r->record_response_elements);
     uri_query_free(r->q, r->nq);
     free(r->headers);
     free(r->target);
