@@ -258,6 +258,9 @@ struct recw {
     char event_time[24];
     const char *event_id;
     const char *recipient; /* NULL: no recipientAccountId */
+    const char *shared_id; /* NULL: no sharedEventID */
+    bool owner_view;       /* the bucket owner's copy: the requester as AWSAccount */
+    bool redact_grants;    /* the owner's copy of an e-mail grant: no grants, no ACL document */
 };
 
 static const char *header(const struct req *r, const char *name)
@@ -299,6 +302,16 @@ static void format_time(time_t t, char out[24])
 
 /* ---- userIdentity ---------------------------------------------------------------------------- */
 
+/* "2024-11-28T15:21:54Z" for a time in milliseconds (sessionContext's creationDate). Not cached
+ * like format_time: only temporary credentials need it, once per record. */
+static void format_time_ms(int64_t ms, char out[24])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(out, 24, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(out, 24, "1970-01-01T00:00:00Z");
+}
+
 static void ident_access_key(struct buf *b, const struct principal *w)
 {
     if (w->access_key[0]) {
@@ -307,16 +320,107 @@ static void ident_access_key(struct buf *b, const struct principal *w)
     }
 }
 
-static void ident_anonymous(struct buf *b, const struct principal *w)
+/* The principalId of the principal's own userIdentity, which is also what another account's
+ * copy names it by (AWSAccount). principal.h describes what authn leaves in principal_id; the
+ * parts are preferred where they are there, so the id always has AWS's form. */
+static void ident_principal_id(struct buf *b, const struct principal *w)
+{
+    switch (w->type) {
+    case PRINCIPAL_ROOT:
+        j_str(b, w->account_id);
+        return;
+    case PRINCIPAL_IAM_USER: /* AIDA...; before IAM user ids existed, the access key */
+        j_str(b, w->unique_id[0] ? w->unique_id : w->principal_id);
+        return;
+    case PRINCIPAL_ASSUMED_ROLE: /* "<RoleId>:<session name>" */
+        if (w->unique_id[0] && w->session_name[0]) {
+            buf_putc(b, '"');
+            j_inner(b, w->unique_id, strlen(w->unique_id));
+            buf_putc(b, ':');
+            j_inner(b, w->session_name, strlen(w->session_name));
+            buf_putc(b, '"');
+            return;
+        }
+        break;
+    case PRINCIPAL_FEDERATED_USER: /* "<account>:<name>" */
+        if (w->session_name[0]) {
+            buf_putc(b, '"');
+            j_inner(b, w->account_id, strlen(w->account_id));
+            buf_putc(b, ':');
+            j_inner(b, w->session_name, strlen(w->session_name));
+            buf_putc(b, '"');
+            return;
+        }
+        break;
+    case PRINCIPAL_ANONYMOUS:
+    case PRINCIPAL_AWS_SERVICE:
+        break;
+    }
+    j_str(b, w->principal_id);
+}
+
+/* sessionContext of temporary credentials, in AWS's member order: sessionIssuer (when the
+ * credentials were issued to another identity: the role, or the user or root that called
+ * GetFederationToken), webIdFederationData (see the top of this file for when), attributes,
+ * sourceIdentity (when set). */
+static void session_context(struct buf *b, const struct principal *w, bool web_id)
+{
+    bool first = true;
+    J_LIT(b, ",\"sessionContext\":{");
+    if (w->issuer_type[0]) {
+        bool root = strcmp(w->issuer_type, "Root") == 0;
+        j_key(b, &first, "sessionIssuer");
+        J_LIT(b, "{\"type\":");
+        j_str(b, w->issuer_type);
+        J_LIT(b, ",\"principalId\":");
+        j_str(b, w->issuer_principal_id[0] || !root ? w->issuer_principal_id : w->account_id);
+        J_LIT(b, ",\"arn\":");
+        if (w->issuer_arn[0] || !root) {
+            j_str(b, w->issuer_arn);
+        } else {
+            J_LIT(b, "\"arn:aws:iam::");
+            j_inner(b, w->account_id, strlen(w->account_id));
+            J_LIT(b, ":root\"");
+        }
+        J_LIT(b, ",\"accountId\":");
+        j_str(b, w->account_id);
+        if (!root && w->issuer_name[0]) {
+            J_LIT(b, ",\"userName\":");
+            j_str(b, w->issuer_name);
+        }
+        buf_putc(b, '}');
+    }
+    if (web_id) {
+        j_key(b, &first, "webIdFederationData");
+        J_LIT(b, "{}");
+    }
+    char created[24];
+    format_time_ms(w->session_created_ms, created);
+    j_key(b, &first, "attributes");
+    J_LIT(b, "{\"creationDate\":");
+    j_str(b, created);
+    /* No MFA is ever presented to this server. */
+    J_LIT(b, ",\"mfaAuthenticated\":\"false\"}");
+    if (w->source_identity[0])
+        j_member(b, &first, "sourceIdentity", w->source_identity);
+    buf_putc(b, '}');
+}
+
+/* s3: the record is S3's (its AssumedRole sessionContext has no webIdFederationData). */
+typedef void ident_writer(struct buf *b, const struct principal *w, bool s3);
+
+static void ident_anonymous(struct buf *b, const struct principal *w, bool s3)
 {
     (void)w;
+    (void)s3;
     J_LIT(b, "{\"type\":\"AWSAccount\",\"principalId\":\"\",\"accountId\":\"anonymous\"}");
 }
 
-static void ident_root(struct buf *b, const struct principal *w)
+static void ident_root(struct buf *b, const struct principal *w, bool s3)
 {
+    (void)s3;
     J_LIT(b, "{\"type\":\"Root\",\"principalId\":");
-    j_str(b, w->account_id);
+    ident_principal_id(b, w);
     J_LIT(b, ",\"arn\":");
     if (w->arn[0]) {
         j_str(b, w->arn);
@@ -332,13 +436,16 @@ static void ident_root(struct buf *b, const struct principal *w)
         J_LIT(b, ",\"userName\":");
         j_str(b, w->user_name);
     }
+    if (w->session)
+        session_context(b, w, false);
     buf_putc(b, '}');
 }
 
-static void ident_iam_user(struct buf *b, const struct principal *w)
+static void ident_iam_user(struct buf *b, const struct principal *w, bool s3)
 {
+    (void)s3;
     J_LIT(b, "{\"type\":\"IAMUser\",\"principalId\":");
-    j_str(b, w->principal_id);
+    ident_principal_id(b, w);
     J_LIT(b, ",\"arn\":");
     if (w->arn[0]) {
         j_str(b, w->arn);
@@ -354,44 +461,49 @@ static void ident_iam_user(struct buf *b, const struct principal *w)
     ident_access_key(b, w);
     J_LIT(b, ",\"userName\":");
     j_str(b, w->user_name);
+    if (w->session)
+        session_context(b, w, false);
     buf_putc(b, '}');
 }
 
-/* AssumedRole and FederatedUser: principalId, arn, accountId, accessKeyId. Their sessionContext
- * (sessionIssuer, attributes.creationDate / mfaAuthenticated) is written here once the
- * principal carries the session (identity issue). */
-static void ident_session(struct buf *b, const struct principal *w, const char *type)
+/* AssumedRole and FederatedUser: no userName; the session's issuer is in sessionContext. */
+static void ident_session(struct buf *b, const struct principal *w, const char *type,
+                          bool web_id)
 {
     J_LIT(b, "{\"type\":");
     j_str(b, type);
     J_LIT(b, ",\"principalId\":");
-    j_str(b, w->principal_id);
+    ident_principal_id(b, w);
     J_LIT(b, ",\"arn\":");
     j_str(b, w->arn);
     J_LIT(b, ",\"accountId\":");
     j_str(b, w->account_id);
     ident_access_key(b, w);
+    if (w->session)
+        session_context(b, w, web_id);
     buf_putc(b, '}');
 }
 
-static void ident_assumed_role(struct buf *b, const struct principal *w)
+static void ident_assumed_role(struct buf *b, const struct principal *w, bool s3)
 {
-    ident_session(b, w, "AssumedRole");
+    ident_session(b, w, "AssumedRole", !s3);
 }
 
-static void ident_federated_user(struct buf *b, const struct principal *w)
+static void ident_federated_user(struct buf *b, const struct principal *w, bool s3)
 {
-    ident_session(b, w, "FederatedUser");
+    (void)s3;
+    ident_session(b, w, "FederatedUser", false);
 }
 
-static void ident_aws_service(struct buf *b, const struct principal *w)
+static void ident_aws_service(struct buf *b, const struct principal *w, bool s3)
 {
+    (void)s3;
     J_LIT(b, "{\"type\":\"AWSService\",\"invokedBy\":");
     j_str(b, service_name(w));
     buf_putc(b, '}');
 }
 
-static void (*const ident_writers[])(struct buf *, const struct principal *) = {
+static ident_writer *const ident_writers[] = {
     [PRINCIPAL_ANONYMOUS] = ident_anonymous,
     [PRINCIPAL_ROOT] = ident_root,
     [PRINCIPAL_IAM_USER] = ident_iam_user,
@@ -400,13 +512,25 @@ static void (*const ident_writers[])(struct buf *, const struct principal *) = {
     [PRINCIPAL_AWS_SERVICE] = ident_aws_service,
 };
 
-static void user_identity(struct buf *b, const struct principal *w)
+static void user_identity(struct buf *b, const struct principal *w, bool s3)
 {
     size_t t = (size_t)w->type;
     if (t < sizeof ident_writers / sizeof ident_writers[0] && ident_writers[t])
-        ident_writers[t](b, w);
+        ident_writers[t](b, w, s3);
     else /* a type added to principal.h without a writer here: say so rather than guess */
         J_LIT(b, "{\"type\":\"Unknown\"}");
+}
+
+/* The requester as the bucket owner's copy names it: another account, by the principalId the
+ * requester's own record carries (IAM user guide, the role owner's copy of a cross-account
+ * AssumeRole: {"type":"AWSAccount","principalId":"AIDA...","accountId":"777788889999"}). */
+static void ident_aws_account(struct buf *b, const struct principal *w)
+{
+    J_LIT(b, "{\"type\":\"AWSAccount\",\"principalId\":");
+    ident_principal_id(b, w);
+    J_LIT(b, ",\"accountId\":");
+    j_str(b, w->account_id);
+    buf_putc(b, '}');
 }
 
 /* LookupEvents' Username. */
@@ -418,9 +542,10 @@ static void journal_username(const struct principal *w, char *out, size_t cap)
     case PRINCIPAL_IAM_USER: name = w->user_name; break;
     case PRINCIPAL_ASSUMED_ROLE:
     case PRINCIPAL_FEDERATED_USER: {
-        /* .../assumed-role/Role/Session → Session; .../federated-user/Bob → Bob */
+        /* the session name / federated user's name; else the ARN's last segment:
+         * .../assumed-role/Role/Session → Session; .../federated-user/Bob → Bob */
         const char *slash = strrchr(w->arn, '/');
-        name = w->user_name[0] ? w->user_name : slash ? slash + 1 : w->principal_id;
+        name = w->session_name[0] ? w->session_name : slash ? slash + 1 : w->principal_id;
         break;
     }
     case PRINCIPAL_AWS_SERVICE: name = service_name(w); break;
@@ -776,7 +901,7 @@ static bool member_written(const struct req *r, const char *name, const bool *du
 
 /* The XML request document as one member named after its root element. */
 static void s3_xml_document(struct buf *b, bool *first, const struct req *r, const bool *dup,
-                            uint64_t hdrs)
+                            uint64_t hdrs, bool redact)
 {
     xmlDocPtr doc = xmlReadMemory(r->body.mem.data, (int)r->body.mem.len, "body.xml", NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
@@ -785,9 +910,12 @@ static void s3_xml_document(struct buf *b, bool *first, const struct req *r, con
     if (root) {
         const char *prefix = root->ns && root->ns->prefix ? (const char *)root->ns->prefix : NULL;
         const char *name = (const char *)root->name;
+        if (redact && strcmp(name, "AccessControlPolicy") == 0)
+            name = NULL; /* the grants, e-mail included, stay out of the owner's copy */
         char qname[256];
-        int qn = snprintf(qname, sizeof qname, "%s%s%s", prefix ? prefix : "", prefix ? ":" : "",
-                          name);
+        int qn = name ? snprintf(qname, sizeof qname, "%s%s%s", prefix ? prefix : "",
+                                 prefix ? ":" : "", name)
+                      : -1;
         if (qn > 0 && (size_t)qn < sizeof qname && !member_written(r, qname, dup, hdrs)) {
             struct buf scratch = BUF_INIT;
             if (!*first)
@@ -806,7 +934,7 @@ static void s3_xml_document(struct buf *b, bool *first, const struct req *r, con
 }
 
 static void s3_document(struct buf *b, bool *first, const struct req *r, const bool *dup,
-                        uint64_t hdrs)
+                        uint64_t hdrs, bool redact)
 {
     const struct s3_op *op = r->op;
     if (op->body != BODY_XML || !r->body.mem.data || !r->body.mem.len)
@@ -827,10 +955,16 @@ static void s3_document(struct buf *b, bool *first, const struct req *r, const b
         }
         return;
     }
-    s3_xml_document(b, first, r, dup, hdrs);
+    s3_xml_document(b, first, r, dup, hdrs, redact);
 }
 
-static void s3_request_parameters(struct buf *b, const struct req *r)
+static bool grant_name(const char *name)
+{
+    return strncasecmp(name, "x-amz-grant-", 12) == 0;
+}
+
+/* redact: the bucket owner's copy of a call that grants by e-mail (see the top of this file). */
+static void s3_request_parameters(struct buf *b, const struct req *r, bool redact)
 {
     bool dup_small[16] = {false};
     bool *dup = r->nq <= 16 ? dup_small : calloc(r->nq, sizeof *dup);
@@ -848,7 +982,7 @@ static void s3_request_parameters(struct buf *b, const struct req *r)
         j_member(b, &first, "Host", r->host);
     for (size_t i = 0; i < r->nq; i++) {
         const char *name = r->q[i].name;
-        if (dup[i] || secret_param(name) || reserved_name(name))
+        if (dup[i] || secret_param(name) || reserved_name(name) || (redact && grant_name(name)))
             continue;
         j_member(b, &first, name, r->q[i].value ? r->q[i].value : "");
     }
@@ -862,7 +996,7 @@ static void s3_request_parameters(struct buf *b, const struct req *r)
         if (!hit)
             continue;
         size_t h = (size_t)(hit - s3_headers);
-        if (hdrs >> h & 1)
+        if ((hdrs >> h & 1) || (redact && grant_name(name)))
             continue;
         /* A query parameter of the same name (a presigned URL may carry x-amz-acl in its query)
          * was written already; the signed query wins. */
@@ -874,7 +1008,7 @@ static void s3_request_parameters(struct buf *b, const struct req *r)
         hdrs |= (uint64_t)1 << h;
         j_member(b, &first, s3_headers[h], r->headers[i].value ? r->headers[i].value : "");
     }
-    s3_document(b, &first, r, dup, hdrs);
+    s3_document(b, &first, r, dup, hdrs, redact);
     if (r->key)
         j_member(b, &first, "key", r->key);
     buf_putc(b, '}');
@@ -887,10 +1021,13 @@ static void request_parameters(struct recw *w)
     struct buf *b = w->b;
     J_LIT(b, ",\"requestParameters\":");
     size_t mark = b->len;
+    const char *qp = w->r->record_request_parameters;
     if (w->s3)
-        s3_request_parameters(b, w->r);
-    else if (w->op->body != BODY_XML ||
-             !j_document(b, w->r->body.mem.data, w->r->body.mem.len, false))
+        s3_request_parameters(b, w->r, w->redact_grants);
+    else if (w->r->protocol == PROTO_QUERY ? !qp || !j_document(b, qp, strlen(qp), false)
+                                           : w->op->body != BODY_XML ||
+                                                 !j_document(b, w->r->body.mem.data,
+                                                             w->r->body.mem.len, false))
         J_LIT(b, "null");
     limit_field(b, mark, w->omit_fields);
 }
@@ -918,6 +1055,9 @@ static void response_elements(struct recw *w)
             }
             if (any)
                 buf_putc(b, '}');
+        } else if (r->protocol == PROTO_QUERY) {
+            const char *re = r->record_response_elements;
+            any = re && j_document(b, re, strlen(re), false);
         } else {
             any = j_document(b, r->resp_body.data, r->resp_body.len, false);
         }
@@ -1045,12 +1185,50 @@ static void res_copy_source(struct recw *w, bool *first)
     free(path);
 }
 
+/* STS AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity: the role, named by the request's
+ * roleArn (the IAM user guide's AssumeRole records: {"ARN","accountId","type":"AWS::IAM::Role"},
+ * in that order). Writes nothing and returns false for other calls, or when the roleArn is not an
+ * IAM role ARN with a 12-digit account (the call failed validation then; there is no role). */
+static bool res_role(struct recw *w)
+{
+    const struct req *r = w->r;
+    if (r->protocol != PROTO_QUERY || !r->record_request_parameters ||
+        strcmp(w->op->event_source, "sts.amazonaws.com") != 0 ||
+        strncmp(w->op->event_name, "AssumeRole", 10) != 0)
+        return false;
+    json_t *v = json_loads(r->record_request_parameters, 0, NULL);
+    const char *arn = json_string_value(json_object_get(v, "roleArn"));
+    /* arn:<partition>:iam::<account>:role/<path and name> */
+    const char *p = arn && strncmp(arn, "arn:", 4) == 0 ? strchr(arn + 4, ':') : NULL;
+    const char *acct = p && strncmp(p, ":iam::", 6) == 0 ? p + 6 : NULL;
+    bool ok = acct && strspn(acct, "0123456789") == 12 && strncmp(acct + 12, ":role/", 6) == 0 &&
+              acct[18] != '\0';
+    if (ok) {
+        bool first = true;
+        J_LIT(w->b, ",\"resources\":[{\"ARN\":");
+        j_str(w->b, arn);
+        J_LIT(w->b, ",\"accountId\":\"");
+        buf_append(w->b, acct, 12);
+        J_LIT(w->b, "\",\"type\":\"AWS::IAM::Role\"}]");
+        res_sep(w, &first);
+        J_LIT(w->res, "{\"ResourceType\":\"AWS::IAM::Role\",\"ResourceName\":");
+        j_str(w->res, arn);
+        buf_putc(w->res, '}');
+    }
+    json_decref(v);
+    return ok;
+}
+
 static void resources(struct recw *w)
 {
     const struct req *r = w->r;
     const struct s3_op *op = w->op;
     buf_putc(w->res, '[');
     w->res_first = true;
+    if (res_role(w)) {
+        buf_putc(w->res, ']');
+        return;
+    }
     if (!r->bucket || (op->resources != RES_BUCKET && op->resources != RES_OBJECT &&
                        op->resources != RES_LIST)) {
         buf_putc(w->res, ']');
@@ -1150,7 +1328,10 @@ static void build(struct recw *w)
     const struct s3_op *op = w->op;
     buf_reserve(b, 2048);
     J_LIT(b, "{\"eventVersion\":\"" EVENT_VERSION "\",\"userIdentity\":");
-    user_identity(b, &r->who);
+    if (w->owner_view)
+        ident_aws_account(b, &r->who);
+    else
+        user_identity(b, &r->who, w->s3);
     J_LIT(b, ",\"eventTime\":");
     j_str(b, w->event_time);
     J_LIT(b, ",\"eventSource\":");
@@ -1185,6 +1366,10 @@ static void build(struct recw *w)
         J_LIT(b, ",\"recipientAccountId\":");
         j_str(b, w->recipient);
     }
+    if (w->shared_id) {
+        J_LIT(b, ",\"sharedEventID\":");
+        j_str(b, w->shared_id);
+    }
     if (op->category == CAT_MANAGEMENT)
         J_LIT(b, ",\"eventCategory\":\"Management\"");
     else
@@ -1206,6 +1391,75 @@ static const char *recipient_account(const struct req *r)
     return NULL;
 }
 
+/* Does the request grant by e-mail address: an x-amz-grant-* header or query parameter naming
+ * emailAddress=, or an AccessControlPolicy document with an EmailAddress element? Asked only for
+ * the bucket owner's copy of a cross-account call. */
+static bool xml_has_email(xmlNodePtr n)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (strcmp((const char *)n->name, "EmailAddress") == 0 || xml_has_email(n->children))
+            return true;
+    }
+    return false;
+}
+
+static bool grants_by_email(const struct req *r)
+{
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (r->headers[i].name && grant_name(r->headers[i].name) && r->headers[i].value &&
+            strcasestr(r->headers[i].value, "emailAddress"))
+            return true;
+    for (size_t i = 0; i < r->nq; i++)
+        if (grant_name(r->q[i].name) && r->q[i].value && strcasestr(r->q[i].value, "emailAddress"))
+            return true;
+    if (r->op->body != BODY_XML || !r->body.mem.data || !r->body.mem.len)
+        return false;
+    /* Depth: libxml2 refuses documents nested deeper than 256 levels without XML_PARSE_HUGE, so
+     * the recursion is bounded. */
+    xmlDocPtr doc = xmlReadMemory(r->body.mem.data, (int)r->body.mem.len, "body.xml", NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    bool found = root && strcmp((const char *)root->name, "AccessControlPolicy") == 0 &&
+                 xml_has_email(root->children);
+    if (doc)
+        xmlFreeDoc(doc);
+    return found;
+}
+
+/* Builds w's record into row (record and resources), retrying with the large fields omitted
+ * when the record would exceed 256 KB. 0 or -ENOMEM. */
+static int build_row(struct recw *w, struct event_row *row)
+{
+    struct buf rec = BUF_INIT, res = BUF_INIT;
+    w->b = &rec;
+    w->res = &res;
+    w->omit_fields = false;
+    build(w);
+    if (buf_ok(&rec) && rec.len > RECORD_MAX) {
+        buf_reset(&rec);
+        buf_reset(&res);
+        w->omit_fields = true;
+        build(w);
+    }
+    w->b = w->res = NULL;
+    if (!buf_ok(&rec) || !buf_ok(&res)) {
+        buf_free(&rec);
+        buf_free(&res);
+        return -ENOMEM;
+    }
+    row->record = buf_detach(&rec);
+    row->resources = buf_detach(&res);
+    if (!row->record || !row->resources) {
+        free(row->record);
+        free(row->resources);
+        row->record = row->resources = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 int record_build(const struct req *r, struct event_row *ev, struct event_row *copy)
 {
     ev->record = NULL;
@@ -1223,6 +1477,7 @@ int record_build(const struct req *r, struct event_row *ev, struct event_row *co
     clock_gettime(CLOCK_REALTIME, &ts);
     ev->event_time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 
+    const struct principal *who = &r->who;
     const char *recipient = recipient_account(r);
     snprintf(ev->account_id, sizeof ev->account_id, "%s", recipient ? recipient : "");
     snprintf(ev->region, sizeof ev->region, "%s", r->region);
@@ -1230,40 +1485,55 @@ int record_build(const struct req *r, struct event_row *ev, struct event_row *co
     snprintf(ev->event_source, sizeof ev->event_source, "%s", r->op->event_source);
     ev->read_only = r->op->read_only;
     ev->management = r->op->category == CAT_MANAGEMENT;
-    journal_username(&r->who, ev->username, sizeof ev->username);
-    snprintf(ev->access_key, sizeof ev->access_key, "%s", r->who.access_key);
+    journal_username(who, ev->username, sizeof ev->username);
+    snprintf(ev->access_key, sizeof ev->access_key, "%s", who->access_key);
 
-    struct buf rec = BUF_INIT, res = BUF_INIT;
+    /* The bucket owner's copy of another account's S3 call (authz decided the owner may see
+     * it). Anonymous and AWSService requests have no account of their own: their one record
+     * already goes to the bucket owner (recipient_account). */
+    const char *owner = r->bkt_loaded ? r->bkt.owner_account : "";
+    bool two = copy && r->owner_copy && owner[0] && who->account_id[0] &&
+               who->type != PRINCIPAL_ANONYMOUS && who->type != PRINCIPAL_AWS_SERVICE &&
+               strcmp(owner, who->account_id) != 0 &&
+               strcmp(r->op->event_source, "s3.amazonaws.com") == 0;
+    /* sharedEventID: on both copies of a cross-account event, and on the one record an
+     * anonymous or AWSService call leaves in the bucket owner's account (every such record in
+     * the real S3 samples carries one; no same-account record does). */
+    char shared[UUID_STR_LEN];
+    bool foreign = recipient && (who->type == PRINCIPAL_ANONYMOUS ||
+                                 who->type == PRINCIPAL_AWS_SERVICE);
+    if (two || foreign) {
+        rc = uuid_v4(shared);
+        if (rc)
+            return rc;
+    }
+
     struct recw w = {
-        .b = &rec,
-        .res = &res,
         .r = r,
         .op = r->op,
         .s3 = r->protocol == PROTO_S3,
         .failed = r->error != 0 || r->api_error[0] != '\0',
         .event_id = ev->event_id,
         .recipient = recipient,
+        .shared_id = two || foreign ? shared : NULL,
     };
     format_time(ts.tv_sec, w.event_time);
-    build(&w);
-    if (buf_ok(&rec) && rec.len > RECORD_MAX) {
-        buf_reset(&rec);
-        buf_reset(&res);
-        w.omit_fields = true;
-        build(&w);
-    }
-    if (!buf_ok(&rec) || !buf_ok(&res)) {
-        buf_free(&rec);
-        buf_free(&res);
-        return -ENOMEM;
-    }
-    ev->record = buf_detach(&rec);
-    ev->resources = buf_detach(&res);
-    if (!ev->record || !ev->resources) {
-        free(ev->record);
-        free(ev->resources);
-        ev->record = ev->resources = NULL;
-        return -ENOMEM;
-    }
-    return 0;
+    rc = build_row(&w, ev);
+    if (rc || !two)
+        return rc;
+
+    /* The copy: the same call seen from the owner's account. Its journal row has no access key:
+     * the owner must not learn (nor look events up by) the requester's key id. */
+    *copy = *ev;
+    copy->record = copy->resources = NULL;
+    copy->access_key[0] = '\0';
+    snprintf(copy->account_id, sizeof copy->account_id, "%s", owner);
+    rc = uuid_v4(copy->event_id);
+    if (rc)
+        return rc;
+    w.event_id = copy->event_id;
+    w.recipient = owner;
+    w.owner_view = true;
+    w.redact_grants = w.s3 && grants_by_email(r);
+    return build_row(&w, copy);
 }
