@@ -4,21 +4,55 @@
  * The record is written straight into one growable buffer in AWS's key order (eventVersion,
  * userIdentity, eventTime, eventSource, eventName, awsRegion, sourceIPAddress, userAgent,
  * errorCode, errorMessage, requestParameters, responseElements, additionalEventData, requestID,
- * eventID, readOnly, resources, eventType, managementEvent, recipientAccountId, eventCategory,
- * tlsDetails), not assembled as a jansson tree and then serialised: every request makes a record
- * and the audit path must sustain 200,000 records per second per core, which a tree of ~40
- * allocated nodes per record does not. jansson is used only to re-serialise JSON documents the
- * client sent (PutBucketPolicy, the CloudTrail API), where a parse is needed anyway.
+ * eventID, readOnly, resources, eventType, managementEvent, recipientAccountId, sharedEventID,
+ * eventCategory, tlsDetails), not assembled as a jansson tree and then serialised: every request
+ * makes a record and the audit path must sustain 200,000 records per second per core, which a
+ * tree of ~40 allocated nodes per record does not. jansson is used only to re-serialise JSON
+ * documents the client sent (PutBucketPolicy, the CloudTrail API) or a handler wrote (IAM, STS),
+ * where a parse is needed anyway.
  *
  * Where the reference (shared/reference/cloudtrail.md) and the real records
  * (shared/reference/aws-samples) leave a choice, this file decides as follows.
  *
  * userIdentity: one writer per principal type (ident_*), chosen by a table. Root carries userName
  *   only when the principal has one (an account alias, as in the 2023 CloudShell samples).
- *   AWSService is {"type":"AWSService","invokedBy":S} with S = who.principal_id when set, else
- *   "cloudtrail.amazonaws.com"; its sourceIPAddress and userAgent are S as well (the real
- *   GetBucketAcl delivery-check record). AssumedRole/FederatedUser write the fields the principal
- *   has today; sessionContext comes with the identity issue.
+ *   IAMUser's principalId is the user id (AIDA...), or the principal_id authn left when it has
+ *   none. AWSService is {"type":"AWSService","invokedBy":S} with S = who.principal_id when set,
+ *   else "cloudtrail.amazonaws.com"; its sourceIPAddress and userAgent are S as well (the real
+ *   GetBucketAcl delivery-check record).
+ *   Temporary credentials (who.session) add sessionContext after the other members, its own
+ *   members in AWS's order: sessionIssuer, webIdFederationData, attributes {creationDate,
+ *   mfaAuthenticated "false"}, sourceIdentity (when set).
+ *    - IAMUser / Root with GetSessionToken credentials: attributes only (the 2024 "glitch"
+ *      IAMUser records, the 2023 Root records; the IAM user guide's GetUserPolicy record shows
+ *      the same on iam.amazonaws.com).
+ *    - AssumedRole {type, principalId "<RoleId>:<session>", arn, accountId, accessKeyId,
+ *      sessionContext}: sessionIssuer {type "Role", principalId RoleId, arn, accountId,
+ *      userName role name}. webIdFederationData {} only in records of other sources than S3:
+ *      every AssumedRole in the real S3 records (up to a 2024 eventVersion 1.10 one) goes from
+ *      sessionIssuer straight to attributes, while KMS, SSM, Organizations and the other
+ *      services' records of 2020-2022 carry the empty object between them.
+ *    - FederatedUser {type, principalId "<account>:<name>", arn, accountId, accessKeyId,
+ *      sessionContext}: sessionIssuer is the IAM user (with userName) or Root (without) that
+ *      called GetFederationToken; no webIdFederationData (cloudtrail.md §1.1, a 2026 record).
+ *   creationDate is the session's creation, ISO 8601 to the second.
+ * The bucket owner's copy (r->owner_copy, an S3 call by another account on a loaded bucket;
+ *   record_build's copy): the same record built a second time with its own eventID,
+ *   recipientAccountId = the bucket owner and userIdentity {"type":"AWSAccount","principalId":P,
+ *   "accountId":A}, P being the principalId of the requester's own record (the IAM user guide's
+ *   role-owner copy of a cross-account AssumeRole). Both carry one sharedEventID. So does the
+ *   single record of an anonymous or AWSService call on a bucket: it, too, is delivered to an
+ *   account other than the caller's, and every such real record (23 anonymous, 1 CloudTrail
+ *   service) has a sharedEventID, while no same-account record has one. The copy's journal row
+ *   has the owner's account, the requester's username and no access key: the owner must not
+ *   learn, nor look events up by, the requester's key id.
+ *   E-mail grants (AWS S3 user guide, "CloudTrail does not proliferate email addresses used in
+ *   setting object ACLs": the owner learns only that the ACL call was made): when the call
+ *   grants by e-mail (an x-amz-grant-* header or query parameter naming emailAddress, or an
+ *   AccessControlPolicy document with an EmailAddress grantee), the owner's copy leaves out
+ *   every x-amz-grant-* member and the AccessControlPolicy document; x-amz-acl stays (a canned
+ *   ACL names no one, and S3 refuses it together with grants anyway). Grants by canonical id,
+ *   URI or without any e-mail are copied unchanged. The requester's record keeps everything.
  *
  * requestParameters (S3): bucketName, Host (the Host header as sent), every query parameter in
  *   request order (the first of duplicates; sub-resources as ""), the recorded x-amz-* request
@@ -47,12 +81,15 @@
  *   no document at all (the real record is {"bucketName","Host","delete":"", ...}; key names are
  *   never logged). Documents that do not parse are left out.
  * requestParameters (other sources, the CloudTrail API): the JSON request document; null when
- *   it is empty, {} or not a JSON object.
+ *   it is empty, {} or not a JSON object. The Query API (IAM, STS): r->record_request_parameters
+ *   as the handler wrote it (re-serialised compactly, member order kept), null when NULL, {} or
+ *   not a JSON object.
  * responseElements: null for readOnly operations and for errors. S3 writes: the response headers
  *   of s3_resp_headers[] that the response carries (x-amz-server-side-encryption and its KMS
  *   companions, x-amz-version-id, x-amz-delete-marker, x-amz-expiration); ETag is not among
  *   them (real PutObject and CopyObject records show only the SSE header); null when none.
- *   Other sources: the JSON response document, null when empty or {} (StartLogging's record).
+ *   Other sources: the JSON response document, null when empty or {} (StartLogging's record);
+ *   the Query API: r->record_response_elements, likewise.
  * Sizes: requestParameters and responseElements are each limited to 100 KB of JSON; a larger
  *   one is replaced by {"omitted":true} (AWS: "CloudTrail truncates a field if the field content
  *   exceeds the maximum field size. If a field is truncated, omitted is present with a value of
@@ -71,15 +108,19 @@
  *   UploadPartCopy) add the source object after the destination's entries, as the real CopyObject
  *   record does, and the source bucket too when it is another bucket (without accountId: its
  *   owner is not known here). RES_NONE and RES_ACCOUNT write no resources key (ListBuckets).
+ *   STS AssumeRole* calls name the role of their roleArn request parameter, as the IAM user
+ *   guide's AssumeRole records do: [{"ARN":role ARN,"accountId":its account,
+ *   "type":"AWS::IAM::Role"}] (LookupEvents: AWS::IAM::Role, the ARN); other IAM and STS calls
+ *   have none.
  * recipientAccountId: the requester's account; for anonymous and AWSService requests the bucket
  *   owner's (whose trails see them), and no recipientAccountId at all (journal account "") when
  *   there is no loaded bucket either.
  * Journal row: username is the IAM user name, "root" for Root, the session or federated user
- *   name (last segment of the ARN) for AssumedRole / FederatedUser, the service name for
- *   AWSService and "" for anonymous requests (LookupEvents values are at least one character, so
- *   an anonymous event is never found by Username). resources is the LookupEvents form of the
- *   record's resources, same order: ResourceName is the bucket name for AWS::S3::Bucket and
- *   "bucket/key" (or "bucket/prefix" for an ARNPrefix) for AWS::S3::Object.
+ *   name (who.session_name, else the last segment of the ARN) for AssumedRole / FederatedUser,
+ *   the service name for AWSService and "" for anonymous requests (LookupEvents values are at
+ *   least one character, so an anonymous event is never found by Username). resources is the
+ *   LookupEvents form of the record's resources, same order: ResourceName is the bucket name for
+ *   AWS::S3::Bucket and "bucket/key" (or "bucket/prefix" for an ARNPrefix) for AWS::S3::Object.
  */
 #include "trail/record.h"
 

@@ -30,6 +30,8 @@ struct fx {
     struct resp_header rh[16];
     struct event_row ev;
     json_t *rec;
+    struct event_row copy; /* the bucket owner's copy (fx_build_copy) */
+    json_t *copy_rec;
 };
 
 static struct fx *fx_new(const char *op_name)
@@ -138,8 +140,13 @@ static json_t *fx_build(struct fx *f)
 static void fx_free(struct fx *f)
 {
     json_decref(f->rec);
+    json_decref(f->copy_rec);
     free(f->ev.record);
     free(f->ev.resources);
+    free(f->copy.record);
+    free(f->copy.resources);
+    free(f->r.record_request_parameters);
+    free(f->r.record_response_elements);
     buf_free(&f->r.body.mem);
     buf_free(&f->r.resp_body);
     free(f);
@@ -996,6 +1003,645 @@ TEST(record_cloudtrail_api)
     CHECK_JSON(get(v, "requestParameters"), "{\"Name\":\"myTrail2\"}");
     CHECK_JSON(get(v, "responseElements"), "null");
     f->r.error_message = NULL;
+    fx_free(f);
+}
+
+/* ---- identities of temporary credentials ----------------------------------------------------- */
+
+#define SESSION_MS INT64_C(1732807314789) /* 2024-11-28T15:21:54.789Z */
+#define ROLE_ID "AROAIDPPEZS35WEXAMPLE"
+#define USER_ID "AIDAJ45Q7YFFAREXAMPLE"
+
+/* The text of the record's top-level member `name` exactly as written (key order included): from
+ * after "name": to the comma that starts the member `next`. */
+#define CHECK_TEXT(rec, name, next, expect)                                                        \
+    check_text(__FILE__, __LINE__, (rec), (name), (next), (expect))
+static void check_text(const char *file, int line, const char *rec, const char *name,
+                       const char *next, const char *expect)
+{
+    char open[64], close[64];
+    snprintf(open, sizeof open, "\"%s\":", name);
+    snprintf(close, sizeof close, ",\"%s\":", next);
+    const char *a = rec ? strstr(rec, open) : NULL;
+    const char *b = a ? strstr(a, close) : NULL;
+    size_t n = b ? (size_t)(b - a) - strlen(open) : 0;
+    if (!b || n != strlen(expect) || memcmp(a + strlen(open), expect, n) != 0) {
+        fprintf(stderr, "  %s:%d: %s == %.*s\n      expected %s\n", file, line, name, (int)n,
+                b ? a + strlen(open) : "(absent)", expect);
+        unit_failures++;
+    }
+}
+
+static void fx_assumed_role(struct fx *f)
+{
+    struct principal *w = &f->r.who;
+    w->type = PRINCIPAL_ASSUMED_ROLE;
+    snprintf(w->unique_id, sizeof w->unique_id, ROLE_ID);
+    snprintf(w->session_name, sizeof w->session_name, "MySession");
+    snprintf(w->principal_id, sizeof w->principal_id, ROLE_ID ":MySession");
+    snprintf(w->arn, sizeof w->arn, "arn:aws:sts::" ROOT_ACCT ":assumed-role/Reader/MySession");
+    snprintf(w->access_key, sizeof w->access_key, "ASIAIOSFODNN7EXAMPLE");
+    w->session = true;
+    w->session_created_ms = SESSION_MS;
+    snprintf(w->issuer_type, sizeof w->issuer_type, "Role");
+    snprintf(w->issuer_principal_id, sizeof w->issuer_principal_id, ROLE_ID);
+    snprintf(w->issuer_arn, sizeof w->issuer_arn, "arn:aws:iam::" ROOT_ACCT ":role/Reader");
+    snprintf(w->issuer_name, sizeof w->issuer_name, "Reader");
+}
+
+static void fx_federated_user(struct fx *f, bool by_root)
+{
+    struct principal *w = &f->r.who;
+    w->type = PRINCIPAL_FEDERATED_USER;
+    snprintf(w->session_name, sizeof w->session_name, "Bob");
+    snprintf(w->principal_id, sizeof w->principal_id, ROOT_ACCT ":Bob");
+    snprintf(w->arn, sizeof w->arn, "arn:aws:sts::" ROOT_ACCT ":federated-user/Bob");
+    snprintf(w->access_key, sizeof w->access_key, "ASIAFEDERATEDEXAMPLE");
+    w->session = true;
+    w->session_created_ms = SESSION_MS;
+    if (by_root) {
+        snprintf(w->issuer_type, sizeof w->issuer_type, "Root");
+        snprintf(w->issuer_principal_id, sizeof w->issuer_principal_id, ROOT_ACCT);
+        snprintf(w->issuer_arn, sizeof w->issuer_arn, "arn:aws:iam::" ROOT_ACCT ":root");
+    } else {
+        snprintf(w->issuer_type, sizeof w->issuer_type, "IAMUser");
+        snprintf(w->issuer_principal_id, sizeof w->issuer_principal_id, USER_ID);
+        snprintf(w->issuer_arn, sizeof w->issuer_arn, "arn:aws:iam::" ROOT_ACCT ":user/Alice");
+        snprintf(w->issuer_name, sizeof w->issuer_name, "Alice");
+    }
+}
+
+#define ATTRIBUTES                                                                                 \
+    "\"attributes\":{\"creationDate\":\"2024-11-28T15:21:54Z\",\"mfaAuthenticated\":\"false\"}"
+
+TEST(record_identity_iam_user_ids_and_session)
+{
+    /* the IAM user id when authn knows it */
+    struct fx *f = fx_new("ListBuckets");
+    fx_iam_user(f);
+    snprintf(f->r.who.principal_id, sizeof f->r.who.principal_id, "AKIAI44QH8DHBEXAMPLE");
+    snprintf(f->r.who.unique_id, sizeof f->r.who.unique_id, USER_ID);
+    fx_build(f);
+    CHECK_TEXT(f->ev.record, "userIdentity", "eventTime",
+               "{\"type\":\"IAMUser\",\"principalId\":\"" USER_ID "\","
+               "\"arn\":\"arn:aws:iam::" ROOT_ACCT ":user/Alice\",\"accountId\":\"" ROOT_ACCT "\","
+               "\"accessKeyId\":\"AKIAI44QH8DHBEXAMPLE\",\"userName\":\"Alice\"}");
+    fx_free(f);
+
+    /* GetSessionToken credentials: sessionContext with attributes only (the 2024 "glitch"
+     * records), after userName */
+    f = fx_new("ListObjects");
+    fx_bucket(f, "b", ROOT_ACCT);
+    fx_iam_user(f);
+    snprintf(f->r.who.unique_id, sizeof f->r.who.unique_id, USER_ID);
+    snprintf(f->r.who.access_key, sizeof f->r.who.access_key, "ASIAXRMKYT5O5PVWAX4S");
+    f->r.who.session = true;
+    f->r.who.session_created_ms = SESSION_MS;
+    fx_build(f);
+    CHECK_TEXT(f->ev.record, "userIdentity", "eventTime",
+               "{\"type\":\"IAMUser\",\"principalId\":\"" USER_ID "\","
+               "\"arn\":\"arn:aws:iam::" ROOT_ACCT ":user/Alice\",\"accountId\":\"" ROOT_ACCT "\","
+               "\"accessKeyId\":\"ASIAXRMKYT5O5PVWAX4S\",\"userName\":\"Alice\","
+               "\"sessionContext\":{" ATTRIBUTES "}}");
+    CHECK_EQ_STR(f->ev.username, "Alice");
+    CHECK_EQ_STR(f->ev.access_key, "ASIAXRMKYT5O5PVWAX4S");
+    fx_free(f);
+
+    /* root with session credentials (the 2023 CloudShell records) */
+    f = fx_new("ListBuckets");
+    f->r.who.session = true;
+    f->r.who.session_created_ms = SESSION_MS;
+    snprintf(f->r.who.access_key, sizeof f->r.who.access_key, "ASIATAI5Z633WXL7W5UQ");
+    fx_build(f);
+    CHECK_TEXT(f->ev.record, "userIdentity", "eventTime",
+               "{\"type\":\"Root\",\"principalId\":\"" ROOT_ACCT "\","
+               "\"arn\":\"arn:aws:iam::" ROOT_ACCT ":root\",\"accountId\":\"" ROOT_ACCT "\","
+               "\"accessKeyId\":\"ASIATAI5Z633WXL7W5UQ\","
+               "\"sessionContext\":{" ATTRIBUTES "}}");
+    CHECK_EQ_STR(f->ev.username, "root");
+    fx_free(f);
+}
+
+#define ROLE_ISSUER                                                                                \
+    "\"sessionIssuer\":{\"type\":\"Role\",\"principalId\":\"" ROLE_ID "\","                        \
+    "\"arn\":\"arn:aws:iam::" ROOT_ACCT ":role/Reader\",\"accountId\":\"" ROOT_ACCT "\","          \
+    "\"userName\":\"Reader\"}"
+#define ROLE_HEAD                                                                                  \
+    "{\"type\":\"AssumedRole\",\"principalId\":\"" ROLE_ID ":MySession\","                         \
+    "\"arn\":\"arn:aws:sts::" ROOT_ACCT ":assumed-role/Reader/MySession\","                        \
+    "\"accountId\":\"" ROOT_ACCT "\",\"accessKeyId\":\"ASIAIOSFODNN7EXAMPLE\","
+
+static const struct s3_op iam_get_user = {
+    .name = "GetUser", .method = "POST", .event_name = "GetUser",
+    .event_source = "iam.amazonaws.com", .category = CAT_MANAGEMENT, .read_only = true,
+    .resources = RES_NONE,
+};
+static const struct s3_op iam_create_user = {
+    .name = "CreateUser", .method = "POST", .event_name = "CreateUser",
+    .event_source = "iam.amazonaws.com", .category = CAT_MANAGEMENT, .read_only = false,
+    .resources = RES_NONE,
+};
+static const struct s3_op sts_assume_role = {
+    .name = "AssumeRole", .method = "POST", .event_name = "AssumeRole",
+    .event_source = "sts.amazonaws.com", .category = CAT_MANAGEMENT, .read_only = false,
+    .resources = RES_NONE,
+};
+
+/* An IAM or STS call (AWS Query protocol) by the account's root. */
+static struct fx *fx_query_api(const struct s3_op *op, const char *params, const char *response)
+{
+    struct fx *f = fx_new("ListBuckets");
+    f->r.op = op;
+    f->r.protocol = PROTO_QUERY;
+    fx_header(f, "User-Agent", "aws-cli/1.45.11 Python/3.11 botocore/1.43.11");
+    f->r.record_request_parameters = params ? strdup(params) : NULL;
+    f->r.record_response_elements = response ? strdup(response) : NULL;
+    return f;
+}
+
+TEST(record_identity_assumed_role)
+{
+    /* S3 writes sessionIssuer then attributes: no webIdFederationData (the real 2024 S3 record
+     * of an AssumedRole, elastic's GetBucketPolicy, and every S3 sample) */
+    struct fx *f = fx_new("ListBuckets");
+    fx_assumed_role(f);
+    fx_build(f);
+    CHECK_TEXT(f->ev.record, "userIdentity", "eventTime",
+               ROLE_HEAD "\"sessionContext\":{" ROLE_ISSUER "," ATTRIBUTES "}}");
+    CHECK_EQ_STR(f->ev.username, "MySession");
+    CHECK_EQ_STR(f->ev.access_key, "ASIAIOSFODNN7EXAMPLE");
+    fx_free(f);
+
+    /* other sources add webIdFederationData {} between them; sourceIdentity comes last */
+    f = fx_query_api(&iam_get_user, "{\"userName\":\"Alice\"}", NULL);
+    fx_assumed_role(f);
+    snprintf(f->r.who.source_identity, sizeof f->r.who.source_identity, "JohnDoe");
+    fx_build(f);
+    CHECK_TEXT(f->ev.record, "userIdentity", "eventTime",
+               ROLE_HEAD "\"sessionContext\":{" ROLE_ISSUER ",\"webIdFederationData\":{},"
+               ATTRIBUTES ",\"sourceIdentity\":\"JohnDoe\"}}");
+    fx_free(f);
+
+    /* the principal id is composed from the role id and session name when both are known */
+    f = fx_new("ListBuckets");
+    fx_assumed_role(f);
+    snprintf(f->r.who.principal_id, sizeof f->r.who.principal_id, "stale");
+    json_t *v = fx_build(f);
+    CHECK_JSON(get(get(v, "userIdentity"), "principalId"), "\"" ROLE_ID ":MySession\"");
+    fx_free(f);
+}
+
+TEST(record_identity_federated_user)
+{
+    /* issued to an IAM user: the user is the sessionIssuer; no webIdFederationData, no
+     * userName of its own */
+    struct fx *f = fx_new("ListBuckets");
+    fx_federated_user(f, false);
+    fx_build(f);
+    CHECK_TEXT(f->ev.record, "userIdentity", "eventTime",
+               "{\"type\":\"FederatedUser\",\"principalId\":\"" ROOT_ACCT ":Bob\","
+               "\"arn\":\"arn:aws:sts::" ROOT_ACCT ":federated-user/Bob\","
+               "\"accountId\":\"" ROOT_ACCT "\",\"accessKeyId\":\"ASIAFEDERATEDEXAMPLE\","
+               "\"sessionContext\":{\"sessionIssuer\":{\"type\":\"IAMUser\","
+               "\"principalId\":\"" USER_ID "\",\"arn\":\"arn:aws:iam::" ROOT_ACCT ":user/Alice\","
+               "\"accountId\":\"" ROOT_ACCT "\",\"userName\":\"Alice\"}," ATTRIBUTES "}}");
+    CHECK_EQ_STR(f->ev.username, "Bob");
+    fx_free(f);
+
+    /* issued to root: a Root issuer has no userName; the same shape on a Query API record */
+    f = fx_query_api(&iam_get_user, NULL, NULL);
+    fx_federated_user(f, true);
+    fx_build(f);
+    CHECK_TEXT(f->ev.record, "userIdentity", "eventTime",
+               "{\"type\":\"FederatedUser\",\"principalId\":\"" ROOT_ACCT ":Bob\","
+               "\"arn\":\"arn:aws:sts::" ROOT_ACCT ":federated-user/Bob\","
+               "\"accountId\":\"" ROOT_ACCT "\",\"accessKeyId\":\"ASIAFEDERATEDEXAMPLE\","
+               "\"sessionContext\":{\"sessionIssuer\":{\"type\":\"Root\","
+               "\"principalId\":\"" ROOT_ACCT "\",\"arn\":\"arn:aws:iam::" ROOT_ACCT ":root\","
+               "\"accountId\":\"" ROOT_ACCT "\"}," ATTRIBUTES "}}");
+    CHECK_EQ_STR(f->ev.username, "Bob");
+    fx_free(f);
+}
+
+/* ---- the bucket owner's copy ----------------------------------------------------------------- */
+
+/* Builds both records; each must be valid JSON. Returns the requester's; f->copy_rec is the
+ * owner's copy or NULL when there is none. */
+static json_t *fx_build_copy(struct fx *f)
+{
+    int rc = record_build(&f->r, &f->ev, &f->copy);
+    CHECK_EQ_INT(rc, 0);
+    if (rc || !f->ev.record)
+        abort();
+    json_error_t err;
+    f->rec = json_loads(f->ev.record, JSON_REJECT_DUPLICATES, &err);
+    CHECK(f->rec != NULL);
+    if (f->copy.record) {
+        CHECK(strlen(f->copy.record) <= 256 * 1024);
+        f->copy_rec = json_loads(f->copy.record, JSON_REJECT_DUPLICATES, &err);
+        if (!f->copy_rec) {
+            fprintf(stderr, "  copy is not JSON (%s): %s\n", err.text, f->copy.record);
+            unit_failures++;
+            abort();
+        }
+        json_t *res = json_loads(f->copy.resources, JSON_REJECT_DUPLICATES, &err);
+        CHECK(json_is_array(res));
+        json_decref(res);
+    }
+    if (!f->rec)
+        abort();
+    return f->rec;
+}
+
+/* Alice (ROOT_ACCT) on a bucket of OWNER_ACCT that lets the owner see the event. */
+static struct fx *fx_cross(const char *op)
+{
+    struct fx *f = fx_new(op);
+    fx_iam_user(f);
+    snprintf(f->r.who.unique_id, sizeof f->r.who.unique_id, USER_ID);
+    fx_bucket(f, "shared-bucket", OWNER_ACCT);
+    fx_header(f, "Host", "127.0.0.1:9000");
+    fx_header(f, "User-Agent", "Boto3/1.43.0");
+    f->r.owner_copy = true;
+    return f;
+}
+
+TEST(record_owner_copy)
+{
+    struct fx *f = fx_cross("GetObject");
+    f->r.key = "reports/q1.csv";
+    f->r.bytes_out = 339117;
+    json_t *v = fx_build_copy(f);
+    json_t *c = f->copy_rec;
+    CHECK(c != NULL);
+    if (!c)
+        abort();
+    /* one sharedEventID, two eventIDs */
+    const char *shared = json_string_value(get(v, "sharedEventID"));
+    CHECK(is_uuid_v4(shared));
+    CHECK(shared && strcmp(json_string_value(get(c, "sharedEventID")), shared) == 0);
+    CHECK(shared && strcmp(shared, f->ev.event_id) != 0 && strcmp(shared, f->copy.event_id) != 0);
+    CHECK(is_uuid_v4(f->copy.event_id));
+    CHECK(strcmp(f->ev.event_id, f->copy.event_id) != 0);
+    CHECK_EQ_STR(json_string_value(get(v, "eventID")), f->ev.event_id);
+    CHECK_EQ_STR(json_string_value(get(c, "eventID")), f->copy.event_id);
+    /* each goes to its own account */
+    CHECK_JSON(get(v, "recipientAccountId"), "\"" ROOT_ACCT "\"");
+    CHECK_JSON(get(c, "recipientAccountId"), "\"" OWNER_ACCT "\"");
+    /* the owner sees another account, by the principalId the requester's record carries */
+    CHECK_TEXT(f->copy.record, "userIdentity", "eventTime",
+               "{\"type\":\"AWSAccount\",\"principalId\":\"" USER_ID "\","
+               "\"accountId\":\"" ROOT_ACCT "\"}");
+    CHECK_JSON(get(get(v, "userIdentity"), "type"), "\"IAMUser\"");
+    /* AWS's place for sharedEventID: after recipientAccountId, before eventCategory */
+    CHECK(strstr(f->ev.record, "\"recipientAccountId\":\"" ROOT_ACCT "\",\"sharedEventID\":\"") !=
+          NULL);
+    CHECK(strstr(f->copy.record,
+                 "\"recipientAccountId\":\"" OWNER_ACCT "\",\"sharedEventID\":\"") != NULL);
+    CHECK(strstr(f->copy.record, "\",\"eventCategory\":\"Data\"}") != NULL);
+    /* everything else is the same record */
+    json_t *a = json_deep_copy(v), *b = json_deep_copy(c);
+    const char *differ[] = {"userIdentity", "eventID", "recipientAccountId"};
+    for (size_t i = 0; i < 3; i++) {
+        json_object_del(a, differ[i]);
+        json_object_del(b, differ[i]);
+    }
+    CHECK(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    /* the journal rows: the copy is the owner's, without the requester's access key */
+    CHECK_EQ_STR(f->ev.account_id, ROOT_ACCT);
+    CHECK_EQ_STR(f->ev.access_key, "AKIAI44QH8DHBEXAMPLE");
+    CHECK_EQ_STR(f->copy.account_id, OWNER_ACCT);
+    CHECK_EQ_STR(f->copy.access_key, "");
+    CHECK(strstr(f->copy.record, "AKIAI44QH8DHBEXAMPLE") == NULL);
+    CHECK_EQ_STR(f->copy.username, "Alice");
+    CHECK_EQ_STR(f->copy.event_name, "GetObject");
+    CHECK_EQ_STR(f->copy.event_source, "s3.amazonaws.com");
+    CHECK_EQ_STR(f->copy.region, f->ev.region);
+    CHECK(f->copy.event_time_ms == f->ev.event_time_ms);
+    CHECK(f->copy.read_only && !f->copy.management);
+    CHECK_EQ_STR(f->copy.resources, f->ev.resources);
+    fx_free(f);
+
+    /* an assumed role's copy: AWSAccount with "<RoleId>:<session>" */
+    f = fx_cross("PutObject");
+    fx_assumed_role(f);
+    f->r.key = "k";
+    fx_build_copy(f);
+    CHECK_TEXT(f->copy.record, "userIdentity", "eventTime",
+               "{\"type\":\"AWSAccount\",\"principalId\":\"" ROLE_ID ":MySession\","
+               "\"accountId\":\"" ROOT_ACCT "\"}");
+    CHECK_EQ_STR(f->copy.username, "MySession");
+    fx_free(f);
+}
+
+TEST(record_owner_copy_only_when_due)
+{
+    /* authz did not grant the owner a copy: one record, no sharedEventID */
+    struct fx *f = fx_cross("GetObject");
+    f->r.key = "k";
+    f->r.owner_copy = false;
+    json_t *v = fx_build_copy(f);
+    CHECK(f->copy.record == NULL && f->copy_rec == NULL);
+    CHECK(get(v, "sharedEventID") == NULL);
+    fx_free(f);
+
+    /* the requester owns the bucket */
+    f = fx_cross("GetObject");
+    f->r.key = "k";
+    snprintf(f->r.bkt.owner_account, sizeof f->r.bkt.owner_account, ROOT_ACCT);
+    v = fx_build_copy(f);
+    CHECK(f->copy.record == NULL);
+    CHECK(get(v, "sharedEventID") == NULL);
+    fx_free(f);
+
+    /* no copy asked for (the delivery's own records) */
+    f = fx_cross("GetObject");
+    f->r.key = "k";
+    v = fx_build(f);
+    CHECK(get(v, "sharedEventID") == NULL);
+    fx_free(f);
+
+    /* the bucket was never loaded (the call failed before) */
+    f = fx_cross("GetObject");
+    f->r.key = "k";
+    f->r.bkt_loaded = false;
+    v = fx_build_copy(f);
+    CHECK(f->copy.record == NULL);
+    fx_free(f);
+
+    /* not an S3 call */
+    f = fx_query_api(&iam_get_user, NULL, NULL);
+    fx_bucket(f, "shared-bucket", OWNER_ACCT);
+    f->r.owner_copy = true;
+    v = fx_build_copy(f);
+    CHECK(f->copy.record == NULL);
+    CHECK(get(v, "sharedEventID") == NULL);
+    fx_free(f);
+
+    /* anonymous: the one record is the owner's, with a sharedEventID (every real anonymous S3
+     * record has one) and no copy */
+    f = fx_cross("GetObject");
+    f->r.key = "k";
+    fx_anonymous(f);
+    v = fx_build_copy(f);
+    CHECK(f->copy.record == NULL);
+    CHECK_JSON(get(v, "recipientAccountId"), "\"" OWNER_ACCT "\"");
+    CHECK(is_uuid_v4(json_string_value(get(v, "sharedEventID"))));
+    CHECK_JSON(get(v, "userIdentity"),
+               "{\"type\":\"AWSAccount\",\"principalId\":\"\",\"accountId\":\"anonymous\"}");
+    fx_free(f);
+
+    /* AWSService (CloudTrail's delivery): the same, as in the real GetBucketAcl record */
+    f = fx_cross("GetBucketAcl");
+    memset(&f->r.who, 0, sizeof f->r.who);
+    f->r.who.type = PRINCIPAL_AWS_SERVICE;
+    v = fx_build(f);
+    CHECK_JSON(get(v, "recipientAccountId"), "\"" OWNER_ACCT "\"");
+    CHECK(is_uuid_v4(json_string_value(get(v, "sharedEventID"))));
+    fx_free(f);
+
+    /* anonymous with no bucket to give the record to: nothing is shared */
+    f = fx_new("ListBuckets");
+    fx_anonymous(f);
+    v = fx_build(f);
+    CHECK(get(v, "sharedEventID") == NULL);
+    fx_free(f);
+}
+
+/* ---- e-mail grants stay out of the owner's copy ---------------------------------------------- */
+
+#define ACL_BY_EMAIL                                                                               \
+    "<AccessControlPolicy xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"                      \
+    "<Owner><ID>" CANONICAL "</ID></Owner><AccessControlList>"                                     \
+    "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "                     \
+    "xsi:type=\"AmazonCustomerByEmail\">"                                                          \
+    "<EmailAddress>carol@example.com</EmailAddress></Grantee>"                                     \
+    "<Permission>READ</Permission></Grant></AccessControlList></AccessControlPolicy>"
+
+TEST(record_owner_copy_redacts_email_grants)
+{
+    /* PutObjectAcl with an AccessControlPolicy granting by e-mail */
+    struct fx *f = fx_cross("PutObjectAcl");
+    f->r.key = "doc.txt";
+    fx_query(f, "acl", "");
+    buf_puts(&f->r.body.mem, ACL_BY_EMAIL);
+    json_t *v = fx_build_copy(f);
+    /* the requester keeps everything, e-mail included */
+    CHECK_JSON(get(get(get(get(get(get(v, "requestParameters"), "AccessControlPolicy"),
+                                   "AccessControlList"),
+                               "Grant"),
+                       "Grantee"),
+                   "EmailAddress"),
+               "\"carol@example.com\"");
+    /* the owner learns that an ACL call was made, and nothing of the grants */
+    CHECK_JSON(get(f->copy_rec, "requestParameters"),
+               "{\"bucketName\":\"shared-bucket\",\"Host\":\"127.0.0.1:9000\",\"acl\":\"\","
+               "\"key\":\"doc.txt\"}");
+    CHECK(strstr(f->copy.record, "example.com") == NULL);
+    CHECK_JSON(get(f->copy_rec, "eventName"), "\"PutObjectAcl\"");
+    fx_free(f);
+
+    /* grant headers naming an e-mail: every grant header goes, other headers stay */
+    f = fx_cross("PutObject");
+    f->r.key = "k";
+    fx_header(f, "x-amz-grant-read", "emailAddress=\"carol@example.com\"");
+    fx_header(f, "x-amz-grant-full-control", "id=\"" CANONICAL "\"");
+    fx_header(f, "x-amz-storage-class", "STANDARD_IA");
+    v = fx_build_copy(f);
+    CHECK_JSON(get(get(v, "requestParameters"), "x-amz-grant-read"),
+               "\"emailAddress=\\\"carol@example.com\\\"\"");
+    CHECK(get(get(v, "requestParameters"), "x-amz-grant-full-control") != NULL);
+    CHECK_JSON(get(f->copy_rec, "requestParameters"),
+               "{\"bucketName\":\"shared-bucket\",\"Host\":\"127.0.0.1:9000\","
+               "\"x-amz-storage-class\":\"STANDARD_IA\",\"key\":\"k\"}");
+    CHECK(strstr(f->copy.record, "example.com") == NULL);
+    fx_free(f);
+
+    /* the same in a presigned URL's query */
+    f = fx_cross("PutObject");
+    f->r.key = "k";
+    fx_query(f, "x-amz-grant-read", "emailAddress=carol@example.com");
+    fx_build_copy(f);
+    CHECK(get(get(f->rec, "requestParameters"), "x-amz-grant-read") != NULL);
+    CHECK(get(get(f->copy_rec, "requestParameters"), "x-amz-grant-read") == NULL);
+    CHECK(strstr(f->copy.record, "example.com") == NULL);
+    fx_free(f);
+
+    /* grants by canonical id carry no e-mail: the owner sees them */
+    f = fx_cross("PutBucketAcl");
+    fx_query(f, "acl", "");
+    buf_puts(&f->r.body.mem,
+             "<AccessControlPolicy><AccessControlList><Grant><Grantee><ID>" CANONICAL
+             "</ID></Grantee><Permission>READ</Permission></Grant></AccessControlList>"
+             "</AccessControlPolicy>");
+    fx_header(f, "x-amz-grant-read", "id=\"" CANONICAL "\"");
+    v = fx_build_copy(f);
+    CHECK(f->copy_rec != NULL);
+    CHECK(json_equal(get(f->copy_rec, "requestParameters"), get(v, "requestParameters")));
+    CHECK(get(get(f->copy_rec, "requestParameters"), "AccessControlPolicy") != NULL);
+    CHECK(get(get(f->copy_rec, "requestParameters"), "x-amz-grant-read") != NULL);
+    fx_free(f);
+
+    /* a canned ACL has no e-mail either: kept */
+    f = fx_cross("PutObject");
+    f->r.key = "k";
+    fx_header(f, "x-amz-acl", "bucket-owner-full-control");
+    fx_build_copy(f);
+    CHECK_JSON(get(get(f->copy_rec, "requestParameters"), "x-amz-acl"),
+               "\"bucket-owner-full-control\"");
+    fx_free(f);
+}
+
+/* ---- IAM and STS (AWS Query protocol) -------------------------------------------------------- */
+
+TEST(record_query_api)
+{
+    struct fx *f = fx_query_api(&iam_create_user, "{\"userName\":\"bob\",\"path\":\"/\"}",
+                                "{\"user\":{\"path\":\"/\",\"userName\":\"bob\","
+                                "\"userId\":\"AIDAEXAMPLEBOB\",\"arn\":\"arn:aws:iam::" ROOT_ACCT
+                                ":user/bob\",\"createDate\":\"Nov 24, 2026 12:00:00 PM\"}}");
+    json_t *v = fx_build(f);
+    CHECK_JSON(get(v, "eventSource"), "\"iam.amazonaws.com\"");
+    CHECK_JSON(get(v, "eventName"), "\"CreateUser\"");
+    CHECK_JSON(get(v, "userAgent"), "\"aws-cli/1.45.11 Python/3.11 botocore/1.43.11\"");
+    /* written as given, member order kept */
+    CHECK_TEXT(f->ev.record, "requestParameters", "responseElements",
+               "{\"userName\":\"bob\",\"path\":\"/\"}");
+    CHECK_JSON(get(v, "responseElements"),
+               "{\"user\":{\"path\":\"/\",\"userName\":\"bob\",\"userId\":\"AIDAEXAMPLEBOB\","
+               "\"arn\":\"arn:aws:iam::" ROOT_ACCT ":user/bob\","
+               "\"createDate\":\"Nov 24, 2026 12:00:00 PM\"}}");
+    CHECK(get(v, "additionalEventData") == NULL);
+    CHECK(get(v, "resources") == NULL);
+    CHECK(get(v, "sharedEventID") == NULL);
+    CHECK_JSON(get(v, "readOnly"), "false");
+    CHECK_JSON(get(v, "managementEvent"), "true");
+    CHECK_JSON(get(v, "recipientAccountId"), "\"" ROOT_ACCT "\"");
+    CHECK_EQ_STR(f->ev.resources, "[]");
+    fx_free(f);
+
+    /* reads: responseElements null whatever the handler left */
+    f = fx_query_api(&iam_get_user, "{\"userName\":\"bob\"}", "{\"user\":{}}");
+    v = fx_build(f);
+    CHECK_JSON(get(v, "requestParameters"), "{\"userName\":\"bob\"}");
+    CHECK_JSON(get(v, "responseElements"), "null");
+    fx_free(f);
+
+    /* none, empty, or not JSON: null */
+    f = fx_query_api(&iam_create_user, NULL, NULL);
+    v = fx_build(f);
+    CHECK_JSON(get(v, "requestParameters"), "null");
+    CHECK_JSON(get(v, "responseElements"), "null");
+    fx_free(f);
+    f = fx_query_api(&iam_create_user, "{}", "{\"user\":");
+    v = fx_build(f);
+    CHECK_JSON(get(v, "requestParameters"), "null");
+    CHECK_JSON(get(v, "responseElements"), "null");
+    fx_free(f);
+
+    /* errors: responseElements null, the message verbatim */
+    f = fx_query_api(&iam_create_user, "{\"userName\":\"bob\"}", "{\"user\":{}}");
+    snprintf(f->r.api_error, sizeof f->r.api_error, "EntityAlreadyExists");
+    f->r.error_message = "User with name bob already exists.";
+    f->r.status = 409;
+    v = fx_build(f);
+    CHECK_JSON(get(v, "errorCode"), "\"EntityAlreadyExists\"");
+    CHECK_JSON(get(v, "errorMessage"), "\"User with name bob already exists.\"");
+    CHECK_JSON(get(v, "responseElements"), "null");
+    f->r.error_message = NULL;
+    fx_free(f);
+}
+
+TEST(record_sts_assume_role_resources)
+{
+    struct fx *f = fx_query_api(
+        &sts_assume_role,
+        "{\"roleArn\":\"arn:aws:iam::" OWNER_ACCT ":role/EC2-dev\","
+        "\"roleSessionName\":\"JohnDoe-EC2-dev\",\"durationSeconds\":3600}",
+        "{\"credentials\":{\"accessKeyId\":\"ASIAQRSTUVWXYZEXAMPLE\","
+        "\"sessionToken\":\"<token>\",\"expiration\":\"Jul 18, 2014 4:07:39 PM\"},"
+        "\"assumedRoleUser\":{\"assumedRoleId\":\"AROAEXAMPLE:JohnDoe-EC2-dev\","
+        "\"arn\":\"arn:aws:sts::" OWNER_ACCT ":assumed-role/EC2-dev/JohnDoe-EC2-dev\"}}");
+    json_t *v = fx_build(f);
+    /* the IAM user guide's AssumeRole record: ARN, accountId, type */
+    CHECK_TEXT(f->ev.record, "resources", "eventType",
+               "[{\"ARN\":\"arn:aws:iam::" OWNER_ACCT ":role/EC2-dev\","
+               "\"accountId\":\"" OWNER_ACCT "\",\"type\":\"AWS::IAM::Role\"}]");
+    CHECK_EQ_STR(f->ev.resources,
+                 "[{\"ResourceType\":\"AWS::IAM::Role\","
+                 "\"ResourceName\":\"arn:aws:iam::" OWNER_ACCT ":role/EC2-dev\"}]");
+    CHECK_JSON(get(get(get(v, "responseElements"), "assumedRoleUser"), "assumedRoleId"),
+               "\"AROAEXAMPLE:JohnDoe-EC2-dev\"");
+    CHECK(get(v, "additionalEventData") == NULL);
+    fx_free(f);
+
+    /* a denied AssumeRole keeps its resource and the IAM-style message, verbatim */
+    f = fx_query_api(&sts_assume_role,
+                     "{\"roleArn\":\"arn:aws:iam::" OWNER_ACCT ":role/path/EC2-dev\","
+                     "\"roleSessionName\":\"s\"}",
+                     NULL);
+    f->r.error = S3E_AccessDenied;
+    f->r.status = 403;
+    const char *msg = "User: arn:aws:iam::" ROOT_ACCT ":root is not authorized to perform: "
+                      "sts:AssumeRole on resource: arn:aws:iam::" OWNER_ACCT ":role/path/EC2-dev";
+    f->r.error_message = (char *)msg;
+    v = fx_build(f);
+    CHECK_JSON(get(v, "errorCode"), "\"AccessDenied\"");
+    CHECK_EQ_STR(json_string_value(get(v, "errorMessage")), msg);
+    CHECK_JSON(get(v, "resources"),
+               "[{\"ARN\":\"arn:aws:iam::" OWNER_ACCT ":role/path/EC2-dev\","
+               "\"accountId\":\"" OWNER_ACCT "\",\"type\":\"AWS::IAM::Role\"}]");
+    f->r.error_message = NULL;
+    fx_free(f);
+
+    /* no role ARN that names a role: no resources */
+    const char *bad[] = {
+        "{\"roleSessionName\":\"s\"}",
+        "{\"roleArn\":\"arn:aws:iam::12345:role/x\"}",
+        "{\"roleArn\":\"arn:aws:iam::" OWNER_ACCT ":user/x\"}",
+        "{\"roleArn\":\"arn:aws:iam::" OWNER_ACCT ":role/\"}",
+        "{\"roleArn\":7}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        f = fx_query_api(&sts_assume_role, bad[i], NULL);
+        v = fx_build(f);
+        CHECK(get(v, "resources") == NULL);
+        CHECK_EQ_STR(f->ev.resources, "[]");
+        fx_free(f);
+    }
+}
+
+/* ---- errorMessage ---------------------------------------------------------------------------- */
+
+TEST(record_error_message_is_the_response_message)
+{
+    /* authz's IAM-style denial reaches the record exactly as the response says it */
+    struct fx *f = fx_new("PutObject");
+    fx_iam_user(f);
+    fx_bucket(f, "amzn-s3-demo-bucket", ROOT_ACCT);
+    f->r.key = "secret.csv";
+    f->r.error = S3E_AccessDenied;
+    f->r.status = 403;
+    const char *msg = "User: arn:aws:iam::" ROOT_ACCT ":user/Alice is not authorized to perform: "
+                      "s3:PutObject on resource: \"arn:aws:s3:::amzn-s3-demo-bucket/secret.csv\" "
+                      "because no identity-based policy allows the s3:PutObject action";
+    f->r.error_message = (char *)msg;
+    json_t *v = fx_build(f);
+    CHECK_JSON(get(v, "errorCode"), "\"AccessDenied\"");
+    CHECK_EQ_STR(json_string_value(get(v, "errorMessage")), msg);
+    CHECK_JSON(get(v, "responseElements"), "null");
+    f->r.error_message = NULL;
+    fx_free(f);
+
+    /* without one, the error table's message */
+    f = fx_new("GetObject");
+    fx_bucket(f, "b", ROOT_ACCT);
+    f->r.key = "k";
+    f->r.error = S3E_AccessDenied;
+    v = fx_build(f);
+    CHECK_JSON(get(v, "errorMessage"), "\"Access Denied\"");
     fx_free(f);
 }
 
