@@ -558,7 +558,9 @@ static int expand(const struct ev *e, const char *s, struct buf *txt, struct buf
 {
     buf_reset(txt);
     buf_reset(lit);
-    static const unsigned char zeros[64], ones[64];
+    static const unsigned char zeros[64];
+    unsigned char ones[64];
+    memset(ones, 1, sizeof ones);
     for (const char *p = s; *p;) {
         const char *open = strstr(p, "${");
         const char *close = open ? strchr(open + 2, '}') : NULL;
