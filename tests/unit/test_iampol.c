@@ -1088,3 +1088,195 @@ TEST(iampol_is_public_not)
     CHECK_EQ_INT(iampol_is_public("not json"), -EINVAL);
     CHECK_EQ_INT(iampol_is_public("{}"), 0);
 }
+
+/* ---- more edges ------------------------------------------------------------------------------ */
+
+TEST(iampol_principal_anonymous_only_everyone)
+{
+    struct principal an = anon();
+    CHECK_EQ_INT(rp("{\"AWS\":\"anonymous\"}", &an), N);
+    CHECK_EQ_INT(rp("{\"AWS\":\"" ACCT "\"}", &an), N);
+    CHECK_EQ_INT(rp("{\"AWS\":\"arn:aws:iam::" ACCT ":root\"}", &an), N);
+    CHECK_EQ_INT(rp("{\"CanonicalUser\":\"\"}", &an), N);
+    CHECK_EQ_INT(rp("{\"Service\":\"s3.amazonaws.com\"}", &an), N);
+    CHECK_EQ_INT(rp("{\"Federated\":\"accounts.google.com\"}", &an), N);
+}
+
+TEST(iampol_principal_federated_not_its_issuer)
+{
+    /* A federated user is its own principal: the IAM user who called GetFederationToken does
+     * not stand for it, nor does the account root's ARN as a user. */
+    struct principal f = federated(ACCT, "alice");
+    CHECK_EQ_INT(rp("{\"AWS\":\"arn:aws:iam::" ACCT ":user/alice\"}", &f), N);
+    CHECK_EQ_INT(rp("{\"AWS\":\"arn:aws:sts::" OTHER ":federated-user/alice\"}", &f), N);
+}
+
+TEST(iampol_principal_user_with_path_and_other_account)
+{
+    struct principal u = user(ACCT, "alice"), o = root(OTHER);
+    snprintf(u.arn, sizeof u.arn, "arn:aws:iam::" ACCT ":user/dev/alice");
+    CHECK_EQ_INT(rp("{\"AWS\":\"arn:aws:iam::" ACCT ":user/dev/alice\"}", &u), A);
+    CHECK_EQ_INT(rp("{\"AWS\":\"arn:aws:iam::" ACCT ":user/alice\"}", &u), N);
+    /* The same user name in another account is someone else. */
+    CHECK_EQ_INT(rp("{\"AWS\":\"arn:aws:iam::" OTHER ":user/dev/alice\"}", &u), N);
+    CHECK_EQ_INT(rp("{\"AWS\":\"arn:aws:iam::" ACCT ":root\"}", &o), N);
+    CHECK_EQ_INT(rp("{\"AWS\":\"" OTHER "\"}", &o), AA);
+}
+
+TEST(iampol_deny_by_account_form)
+{
+    struct principal u = user(OTHER, "x"), me = user(ACCT, "alice");
+    const char *d = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
+                    "\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"},{\"Effect\":\"Deny\",\"Principal\":"
+                    "{\"AWS\":\"" OTHER "\"},\"Action\":\"s3:PutObject\",\"Resource\":\"*\"}]}";
+    CHECK_EQ_INT(eval(d, IAMPOL_RESOURCE, "s3:PutObject", "arn:aws:s3:::b/k", &u), D);
+    CHECK_EQ_INT(eval(d, IAMPOL_RESOURCE, "s3:PutObject", "arn:aws:s3:::b/k", &me), A);
+    CHECK_EQ_INT(eval(d, IAMPOL_RESOURCE, "s3:GetObject", "arn:aws:s3:::b/k", &u), A);
+}
+
+TEST(iampol_eval_statement_object_and_2008)
+{
+    struct principal u = user(ACCT, "alice");
+    const char *d = "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:List*\",\"Resource\":"
+                    "\"arn:aws:s3:::b\"}}";
+    CHECK_EQ_INT(eval(d, IAMPOL_IDENTITY, "s3:ListBucket", "arn:aws:s3:::b", &u), A);
+    CHECK_EQ_INT(eval(d, IAMPOL_IDENTITY, "s3:ListBucket", "arn:aws:s3:::bb", &u), N);
+}
+
+TEST(iampol_variables_multivalued_and_anonymous)
+{
+    struct principal u = user(ACCT, "alice"), an = anon();
+    /* A multi-valued key cannot stand in one place: the pattern matches nothing. */
+    CHECK_EQ_INT(eval_k(idpol("s3:*", "arn:aws:s3:::b/${aws:TagKeys}", NULL), IAMPOL_IDENTITY,
+                        "s3:GetObject", "arn:aws:s3:::b/a", &u, "aws:TagKeys=a|b"),
+                 N);
+    CHECK_EQ_INT(eval(idpol("s3:*", "arn:aws:s3:::b/${aws:userid}/*", NULL), IAMPOL_IDENTITY,
+                      "s3:GetObject", "arn:aws:s3:::b/anonymous/k", &an),
+                 A);
+    /* An unterminated "${" is text. */
+    CHECK_EQ_INT(eval(idpol("s3:*", "arn:aws:s3:::b/${aws:username", NULL), IAMPOL_IDENTITY,
+                      "s3:GetObject", "arn:aws:s3:::b/${aws:username", &u),
+                 A);
+}
+
+TEST(iampol_cond_for_any_value_if_exists)
+{
+    CHECK_EQ_INT(cond("{\"ForAnyValue:StringEqualsIfExists\":{\"aws:TagKeys\":\"a\"}}", NULL), A);
+    CHECK_EQ_INT(cond("{\"ForAnyValue:StringEqualsIfExists\":{\"aws:TagKeys\":\"a\"}}",
+                      "aws:TagKeys=b|c"),
+                 N);
+    CHECK_EQ_INT(cond("{\"ForAllValues:StringEquals\":{\"aws:TagKeys\":[\"a\",\"b\"]}}",
+                      "aws:TagKeys=b|a|a"),
+                 A);
+}
+
+static size_t many_keys(void *arg, const char *name, const char **vals, size_t max)
+{
+    (void)arg;
+    static char store[200][8];
+    if (strcasecmp(name, "aws:TagKeys") != 0)
+        return 0;
+    for (size_t i = 0; i < 200 && i < max; i++) {
+        snprintf(store[i], sizeof store[i], "k%zu", i);
+        vals[i] = store[i];
+    }
+    return 200;
+}
+
+TEST(iampol_cond_key_function_gives_more_than_room)
+{
+    /* The key function reports more values than fit: the first ones are judged, nothing
+     * overflows. */
+    struct principal u = user(ACCT, "alice");
+    struct iampol_request q = {"s3:GetObject", "*", &u, many_keys, NULL};
+    CHECK_EQ_INT(iampol_eval(idpol("s3:*", "*",
+                                   "{\"ForAnyValue:StringEquals\":{\"aws:TagKeys\":\"k3\"}}"),
+                             IAMPOL_IDENTITY, &q),
+                 A);
+    CHECK_EQ_INT(iampol_eval(idpol("s3:*", "*",
+                                   "{\"ForAllValues:StringLike\":{\"aws:TagKeys\":\"k*\"}}"),
+                             IAMPOL_IDENTITY, &q),
+                 A);
+}
+
+TEST(iampol_cond_bad_request_values)
+{
+    CHECK_EQ_INT(cond("{\"DateLessThan\":{\"aws:CurrentTime\":\"2025-01-01\"}}",
+                      "aws:CurrentTime=yesterday"),
+                 N);
+    CHECK_EQ_INT(cond("{\"DateLessThan\":{\"aws:CurrentTime\":\"2025-01-01\"}}",
+                      "aws:CurrentTime=2024-13-01"),
+                 N);
+    CHECK_EQ_INT(cond("{\"NumericLessThan\":{\"s3:max-keys\":5}}", "s3:max-keys="), N);
+    CHECK_EQ_INT(cond("{\"Bool\":{\"aws:SecureTransport\":\"yes\"}}", "aws:SecureTransport=yes"),
+                 N);
+    CHECK_EQ_INT(cond("{\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.0/33\"}}", "aws:SourceIp=10.0.0.1"),
+                 N);
+}
+
+TEST(iampol_resource_policy_not_action_account)
+{
+    struct principal u = user(ACCT, "alice");
+    const char *d = doc1("\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" ACCT "\"},"
+                         "\"NotAction\":\"s3:Delete*\",\"Resource\":\"arn:aws:s3:::b/*\"");
+    CHECK_EQ_INT(eval(d, IAMPOL_RESOURCE, "s3:GetObject", "arn:aws:s3:::b/k", &u), AA);
+    CHECK_EQ_INT(eval(d, IAMPOL_RESOURCE, "s3:DeleteObject", "arn:aws:s3:::b/k", &u), N);
+}
+
+TEST(iampol_is_public_cidr_bounds)
+{
+    static const struct {
+        const char *cidr;
+        int want;
+    } cases[] = {{"10.0.0.0/8", 0},   {"10.0.0.0/7", 1},      {"192.0.2.1", 0},
+                 {"2001:db8::/32", 0}, {"2001:db8::/31", 1}, {"::/0", 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char m[512];
+        snprintf(m, sizeof m,
+                 "\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\","
+                 "\"Resource\":\"*\",\"Condition\":{\"IpAddress\":{\"aws:SourceIp\":\"%s\"}}",
+                 cases[i].cidr);
+        CHECK_EQ_INT(pub(m), cases[i].want);
+    }
+    /* One wide CIDR among narrow ones makes it public. */
+    CHECK_EQ_INT(pub("\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\","
+                     "\"Resource\":\"*\",\"Condition\":{\"IpAddress\":{\"aws:SourceIp\":"
+                     "[\"192.0.2.0/24\",\"0.0.0.0/0\"]}}"),
+                 1);
+    /* NotIpAddress confines nothing. */
+    CHECK_EQ_INT(pub("\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\","
+                     "\"Resource\":\"*\",\"Condition\":{\"NotIpAddress\":{\"aws:SourceIp\":"
+                     "\"192.0.2.0/24\"}}"),
+                 1);
+}
+
+TEST(iampol_is_public_operators_and_keys)
+{
+    CHECK_EQ_INT(pub("\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\","
+                     "\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:userid\":"
+                     "\"AIDAEXAMPLE\"}}"),
+                 0);
+    CHECK_EQ_INT(pub("\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\","
+                     "\"Resource\":\"*\",\"Condition\":{\"StringLike\":{\"aws:userid\":"
+                     "\"AROAEXAMPLE:*\"}}"),
+                 1);
+    CHECK_EQ_INT(pub("\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\","
+                     "\"Resource\":\"*\",\"Condition\":{\"ForAllValues:StringEquals\":{"
+                     "\"aws:SourceVpce\":\"vpce-1\"}}"),
+                 1);
+    CHECK_EQ_INT(pub("\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\","
+                     "\"Resource\":\"*\",\"Condition\":{\"StringNotEquals\":{\"aws:SourceVpce\":"
+                     "\"vpce-1\"}}"),
+                 1);
+    CHECK_EQ_INT(pub("\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\","
+                     "\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"s3:x-amz-server-side-"
+                     "encryption-aws-kms-key-id\":\"arn:aws:kms:us-east-1:" ACCT ":key/k\"}}"),
+                 0);
+    /* A pinned statement does not hide another, unpinned one. */
+    CHECK_EQ_INT(iampol_is_public(
+                     "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\","
+                     "\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:SourceAccount\":"
+                     "\"" ACCT "\"}}},{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"},"
+                     "\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}"),
+                 1);
+}
