@@ -378,10 +378,12 @@ static bool parse_date(const char *s, double *out)
     return true;
 }
 
+/* A decimal number ("10", "-1.5", "2e3"); strtod's hexadecimal, "inf" and "nan" forms are not
+ * numbers in a policy. */
 static bool parse_num(const char *s, double *out)
 {
     char *end;
-    if (!*s || isspace((unsigned char)*s))
+    if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
         return false;
     *out = strtod(s, &end);
     return *end == '\0' && *out == *out; /* NaN never compares */

@@ -1208,6 +1208,8 @@ TEST(iampol_cond_bad_request_values)
                       "aws:CurrentTime=2024-13-01"),
                  N);
     CHECK_EQ_INT(cond("{\"NumericLessThan\":{\"s3:max-keys\":5}}", "s3:max-keys="), N);
+    CHECK_EQ_INT(cond("{\"NumericLessThan\":{\"s3:max-keys\":5}}", "s3:max-keys=0x1"), N);
+    CHECK_EQ_INT(cond("{\"NumericGreaterThan\":{\"s3:max-keys\":5}}", "s3:max-keys=inf"), N);
     CHECK_EQ_INT(cond("{\"Bool\":{\"aws:SecureTransport\":\"yes\"}}", "aws:SecureTransport=yes"),
                  N);
     CHECK_EQ_INT(cond("{\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.0/33\"}}", "aws:SourceIp=10.0.0.1"),
