@@ -17,7 +17,7 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   ?=
-FUZZ_TARGETS ?= sigv4 sigv2 chunked uri route s3args xml ctjson policy
+FUZZ_TARGETS ?= sigv4 sigv2 chunked uri route s3args xml ctjson policy iampol
 
 FUZZ_PKGS    := libmicrohttpd sqlite3 libcrypto zlib libxml-2.0 jansson
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
@@ -59,6 +59,6 @@ build/fuzz/$(1): build/fuzz/obj/fuzz/fuzz_$(1).o build/fuzz/obj/fuzz/harness.o \
                  $(filter-out $(fuzz_replaced_$(1):%.c=build/fuzz/obj/%.o),$(FUZZ_LIB_OBJS))
 	$$(FUZZ_CC) -fsanitize=fuzzer $$(FUZZ_SAN) -pthread -o $$@ $$^ $$(FUZZ_LIBS)
 endef
-$(foreach t,sigv4 sigv2 chunked uri route s3args xml ctjson policy,$(eval $(call fuzz_target,$(t))))
+$(foreach t,sigv4 sigv2 chunked uri route s3args xml ctjson policy iampol,$(eval $(call fuzz_target,$(t))))
 
 -include $(shell find build/fuzz/obj -name '*.d' 2>/dev/null)

@@ -32,7 +32,7 @@ for t in "$@"; do
     # 20 KiB normalized-size limit need longer ones to be reached at all.
     case $t in
     chunked) max_len=12288 ;;
-    policy) max_len=24576 ;;
+    policy | iampol) max_len=24576 ;;
     *) max_len=8192 ;;
     esac
     dict=()
