@@ -151,6 +151,21 @@ fail:
 
 int acl_from_canned(const char *canned, const char *owner, const char *bucket_owner, char **json)
 {
+    /* The private ACL of every plain PutObject is written without the struct's allocations. */
+    if (!canned || !*canned || strcmp(canned, "private") == 0) {
+        struct buf b = BUF_INIT;
+        buf_puts(&b, "{\"owner\":");
+        buf_put_json_str(&b, owner);
+        buf_puts(&b, ",\"grants\":[{\"type\":\"CanonicalUser\",\"id\":");
+        buf_put_json_str(&b, owner);
+        buf_puts(&b, ",\"perm\":\"FULL_CONTROL\"}]}");
+        if (!buf_ok(&b)) {
+            buf_free(&b);
+            return -ENOMEM;
+        }
+        *json = buf_detach(&b);
+        return 0;
+    }
     struct acl a = ACL_INIT;
     int rc = acl_canned(canned, owner, bucket_owner, &a);
     if (!rc)
@@ -179,7 +194,8 @@ int acl_to_json(const struct acl *a, char **json)
         if (i)
             buf_putc(&b, ',');
         bool group = g->type == ACL_GRANTEE_GROUP;
-        buf_puts(&b, group ? "{\"type\":\"Group\",\"uri\":" : "{\"type\":\"CanonicalUser\",\"id\":");
+        buf_puts(&b,
+                 group ? "{\"type\":\"Group\",\"uri\":" : "{\"type\":\"CanonicalUser\",\"id\":");
         buf_put_json_str(&b, g->value);
         if (!group && g->email) {
             buf_puts(&b, ",\"email\":");
@@ -366,8 +382,9 @@ static int parse_grant(xmlNodePtr grant, struct acl *out)
         enum acl_grantee_type gt = elem[0] == 'I'   ? ACL_GRANTEE_CANONICAL
                                    : elem[0] == 'E' ? ACL_GRANTEE_EMAIL
                                                     : ACL_GRANTEE_GROUP;
-        rc = gt == ACL_GRANTEE_GROUP && !acl_group_known(value) ? -EDOM
-                                                                : acl_add(out, gt, value, NULL, perm);
+        rc = gt == ACL_GRANTEE_GROUP && !acl_group_known(value)
+                 ? -EDOM
+                 : acl_add(out, gt, value, NULL, perm);
     }
     free(value);
     free(perm_s);
@@ -438,8 +455,8 @@ bool acl_only_owner(const struct acl *a, const char *canonical)
 {
     for (size_t i = 0; i < a->n; i++) {
         const struct acl_grant *g = &a->grants[i];
-        if (g->type != ACL_GRANTEE_CANONICAL || g->perm != ACL_PERM_FULL_CONTROL ||
-            !canonical || strcmp(g->value, canonical) != 0)
+        if (g->type != ACL_GRANTEE_CANONICAL || g->perm != ACL_PERM_FULL_CONTROL || !canonical ||
+            strcmp(g->value, canonical) != 0)
             return false;
     }
     return true;

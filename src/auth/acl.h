@@ -63,12 +63,14 @@ struct acl_grant {
 };
 
 struct acl {
-    char *owner; /* owned canonical id, or NULL */
+    char *owner;              /* owned canonical id, or NULL */
     struct acl_grant *grants; /* owned array of n */
     size_t n, cap;
 };
 
-#define ACL_INIT {0}
+/* clang-format off */
+#define ACL_INIT {NULL, NULL, 0, 0}
+/* clang-format on */
 
 /* Releases everything a holds and leaves it empty (ACL_INIT); safe on an empty acl. */
 void acl_free(struct acl *a);
@@ -118,8 +120,7 @@ int acl_add_header_grants(struct acl *a, const char *value, enum acl_perm perm)
  * the document is not that (not XML, another root, a grant without a grantee, type, the element
  * its type needs, or a valid Permission; S3's MalformedACLError); -EDOM for an unknown group URI
  * (S3's "Invalid group uri"); -E2BIG beyond ACL_MAX_GRANTS; -ENOMEM. */
-int acl_parse_xml(const char *doc, size_t len, struct acl *out)
-    __attribute__((warn_unused_result));
+int acl_parse_xml(const char *doc, size_t len, struct acl *out) __attribute__((warn_unused_result));
 
 /* The stored form of a (every e-mail grant must be resolved: -EINVAL otherwise). *json owned by
  * the caller. -ENOMEM. */

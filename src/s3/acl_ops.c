@@ -146,8 +146,8 @@ int s3_object_write_acl(struct req *r, char **acl, char owner_account[13])
 {
     *acl = NULL;
     const char *canned = req_header(r, "x-amz-acl");
-    bool writer_owns_bucket = r->who.type != PRINCIPAL_ANONYMOUS &&
-                              strcmp(r->who.account_id, r->bkt.owner_account) == 0;
+    bool writer_owns_bucket =
+        r->who.type != PRINCIPAL_ANONYMOUS && strcmp(r->who.account_id, r->bkt.owner_account) == 0;
     snprintf(owner_account, 13, "%s", r->who.account_id);
     /* The common case: the bucket owner writes without ACL headers. Whatever the ownership
      * setting, it owns the object and the ACL is private. */
@@ -164,9 +164,8 @@ int s3_object_write_acl(struct req *r, char **acl, char owner_account[13])
     if (rc)
         return rc;
     bool to_bucket_owner =
-        own == OWN_BUCKET_OWNER_ENFORCED ||
-        (own == OWN_BUCKET_OWNER_PREFERRED && canned &&
-         strcmp(canned, "bucket-owner-full-control") == 0);
+        own == OWN_BUCKET_OWNER_ENFORCED || (own == OWN_BUCKET_OWNER_PREFERRED && canned &&
+                                             strcmp(canned, "bucket-owner-full-control") == 0);
     if (to_bucket_owner) {
         snprintf(owner_account, 13, "%s", r->bkt.owner_account);
         memcpy(owner, bucket_owner, sizeof owner);
@@ -378,7 +377,7 @@ static int acl_requested(struct req *r, const char *owner, const char *bucket_ow
 }
 
 struct put_state {
-    char *acl;            /* the stored form to write */
+    char *acl;              /* the stored form to write */
     char owner_account[13]; /* PutObjectAcl: the owner the ACL was computed for */
 };
 

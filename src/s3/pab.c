@@ -22,7 +22,7 @@
 
 /* The four members in the order S3 writes them. */
 static const char *const member_names[4] = {"BlockPublicAcls", "IgnorePublicAcls",
-                                             "BlockPublicPolicy", "RestrictPublicBuckets"};
+                                            "BlockPublicPolicy", "RestrictPublicBuckets"};
 
 static bool *member(struct pab *p, size_t i)
 {

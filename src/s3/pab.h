@@ -38,9 +38,9 @@ struct pab {
     bool block_public_acls, ignore_public_acls, block_public_policy, restrict_public_buckets;
 };
 
-#define PAB_CONFIG "pab"           /* the bucket configuration document */
-#define PAB_DOC_KIND "pab"         /* the account document's kind ... */
-#define PAB_DOC_NAME "account"     /* ... and name */
+#define PAB_CONFIG "pab"       /* the bucket configuration document */
+#define PAB_DOC_KIND "pab"     /* the account document's kind ... */
+#define PAB_DOC_NAME "account" /* ... and name */
 #define PAB_S3CONTROL_XMLNS "http://awss3control.amazonaws.com/doc/2018-08-20/"
 
 /* The settings in force for a bucket of account_id: each member is true when the account's or
@@ -61,8 +61,7 @@ int pab_check_acl(struct req *r, const struct acl *a) __attribute__((warn_unused
  *   (MalformedXML) for anything else, -ENOMEM.
  * pab_to_json / pab_from_json: the stored form; from_json -EINVAL for text that is not it.
  * pab_write_xml: the document Get*PublicAccessBlock answers, in namespace xmlns. */
-int pab_parse_xml(const char *doc, size_t len, struct pab *out)
-    __attribute__((warn_unused_result));
+int pab_parse_xml(const char *doc, size_t len, struct pab *out) __attribute__((warn_unused_result));
 int pab_to_json(const struct pab *p, char **json) __attribute__((warn_unused_result));
 int pab_from_json(const char *json, struct pab *out) __attribute__((warn_unused_result));
 int pab_write_xml(struct buf *b, const struct pab *p, const char *xmlns)
