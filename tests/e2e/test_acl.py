@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from e2e_support import S3_NS, expect_error, journal, parse_xml, record_of, unique_key
+from e2e_support import S3_NS, expect_error, journal, record_of, unique_key
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
