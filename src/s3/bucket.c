@@ -9,10 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/acl.h"
 #include "http/req.h"
 #include "s3/errors.h"
+#include "s3/acl_ops.h"
 #include "s3/handlers.h"
+#include "s3/ownership.h"
 #include "s3/s3util.h"
 
 
@@ -166,6 +167,7 @@ static bool looks_like_region(const char *s)
 
 struct create_state {
     struct bucket b;
+    const char *ownership; /* x-amz-object-ownership, stored with the bucket; NULL when absent */
     bool owned_by_you;
     bool legacy_ok; /* re-created in us-east-1 by its owner: S3 answers 200 and changes nothing */
 };
@@ -194,7 +196,10 @@ static int create_apply(struct store_txn *t, void *arg)
     }
     if (rc != -ENOENT)
         return rc;
-    return store_txn_bucket_create(t, &s->b);
+    rc = store_txn_bucket_create(t, &s->b);
+    if (!rc && s->ownership)
+        rc = store_txn_bucket_config_set(t, s->b.id, OWNERSHIP_CONFIG, s->ownership);
+    return rc;
 }
 
 static int create_then(struct req *r)
@@ -252,25 +257,27 @@ static int create_region(struct req *r, char region[32])
 
 int h_create_bucket(struct req *r)
 {
-    static const char *const unbuilt[] = {
-        "x-amz-grant-read",      "x-amz-grant-write",        "x-amz-grant-read-acp",
-        "x-amz-grant-write-acp", "x-amz-grant-full-control", "x-amz-bucket-object-lock-enabled",
-    };
+    static const char *const unbuilt[] = {"x-amz-bucket-object-lock-enabled"};
     if (!bucket_name_valid(r->bucket))
         return req_error(r, S3E_InvalidBucketName, NULL);
     int rc = s3_reject_headers(r, unbuilt, sizeof unbuilt / sizeof unbuilt[0]);
     if (rc)
         return rc;
-    const char *own = req_header(r, "x-amz-object-ownership");
-    if (own && strcmp(own, "ObjectWriter") != 0)
-        /* ACLs work as with ObjectWriter; the other modes arrive with ownership controls. */
-        return req_errorf(r, S3E_NotImplemented,
-                          "Object ownership %s is not implemented yet; ObjectWriter is", own);
+    /* Without the header no setting is stored: the bucket behaves as ObjectWriter and
+     * GetBucketOwnershipControls answers that none is set (s3/ownership.h). */
+    enum ownership own = OWN_OBJECT_WRITER;
+    const char *own_h = req_header(r, "x-amz-object-ownership");
+    if (own_h && ownership_parse(own_h, &own)) {
+        buf_put_xml_elem(&r->error_extra, "ArgumentName", "x-amz-object-ownership");
+        buf_put_xml_elem(&r->error_extra, "ArgumentValue", own_h);
+        return req_error(r, S3E_InvalidArgument, "Invalid x-amz-object-ownership header");
+    }
     struct create_state *s = calloc(1, sizeof *s);
     if (!s)
         return -S3E_ServiceUnavailable;
     r->handler_state = s;
     r->handler_state_free = create_state_free;
+    s->ownership = own_h;
     snprintf(s->b.name, sizeof s->b.name, "%s", r->bucket);
     snprintf(s->b.owner_account, sizeof s->b.owner_account, "%s", r->who.account_id);
     s->b.created_ms = store_now_ms();
@@ -278,13 +285,8 @@ int h_create_bucket(struct req *r)
     if (rc)
         return rc;
     snprintf(r->region, sizeof r->region, "%s", s->b.region);
-    rc = acl_from_canned(req_header(r, "x-amz-acl"), r->who.canonical_id, r->who.canonical_id,
-                         &s->b.acl);
-    if (rc == -EINVAL)
-        return req_error(r, S3E_InvalidArgument, NULL);
-    if (rc)
-        return -S3E_ServiceUnavailable;
-    return req_commit(r, create_apply, create_then);
+    rc = s3_bucket_create_acl(r, own, &s->b.acl);
+    return rc ? rc : req_commit(r, create_apply, create_then);
 }
 
 /* ---- DeleteBucket, HeadBucket, GetBucketLocation --------------------------------------------- */

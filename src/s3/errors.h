@@ -72,7 +72,13 @@
     X(BadRequest, 400, "Bad Request")                                                            \
     X(UnexpectedContent, 400, "This request does not support content")                           \
     X(IncorrectNumberOfFilesInPostRequest, 400, "POST requires exactly one file upload per request.") \
-    X(InvalidContinuationToken, 400, "The continuation token provided is incorrect")
+    X(InvalidContinuationToken, 400, "The continuation token provided is incorrect")            \
+    X(AccessControlListNotSupported, 400, "The bucket does not allow ACLs")                      \
+    X(InvalidBucketAclWithObjectOwnership, 400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting") \
+    X(MalformedACLError, 400, "The XML you provided was not well-formed or did not validate against our published schema") \
+    X(UnresolvableGrantByEmailAddress, 400, "The e-mail address you provided does not match any account on record.") \
+    X(OwnershipControlsNotFoundError, 404, "The bucket ownership controls were not found")       \
+    X(NoSuchPublicAccessBlockConfiguration, 404, "The public access block configuration was not found")
 
 enum s3_error {
     S3E_OK = 0,

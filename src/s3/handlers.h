@@ -44,6 +44,26 @@ int h_list_multipart_uploads(struct req *r);
 int h_put_bucket_policy(struct req *r);
 int h_get_bucket_policy(struct req *r);
 int h_delete_bucket_policy(struct req *r);
+int h_get_bucket_policy_status(struct req *r);
+
+/* ACLs: s3/acl_ops.c */
+int h_get_bucket_acl(struct req *r);
+int h_put_bucket_acl(struct req *r);
+int h_get_object_acl(struct req *r);
+int h_put_object_acl(struct req *r);
+
+/* object ownership: s3/ownership.c */
+int h_put_bucket_ownership_controls(struct req *r);
+int h_get_bucket_ownership_controls(struct req *r);
+int h_delete_bucket_ownership_controls(struct req *r);
+
+/* Block Public Access, bucket and account (S3 Control) level: s3/pab.c */
+int h_put_public_access_block(struct req *r);
+int h_get_public_access_block(struct req *r);
+int h_delete_public_access_block(struct req *r);
+int h_put_account_public_access_block(struct req *r);
+int h_get_account_public_access_block(struct req *r);
+int h_delete_account_public_access_block(struct req *r);
 
 /* Prechecks (optable.h: run before the body is accepted). */
 int pre_put_object(struct req *r);

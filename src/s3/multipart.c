@@ -34,6 +34,7 @@
 
 #include "auth/sigv4.h"
 #include "http/req.h"
+#include "s3/acl_ops.h"
 #include "s3/errors.h"
 #include "s3/handlers.h"
 #include "s3/limits.h"
@@ -252,8 +253,9 @@ int h_create_multipart_upload(struct req *r)
         rc = checksum_choice(r, u);
     if (!rc)
         rc = s3_headers_from_request(r, &u->headers);
+    char object_owner[13]; /* kept in the ACL's owner until Complete (s3_upload_object_owner) */
     if (!rc)
-        rc = s3_object_acl(r, &u->acl);
+        rc = s3_object_write_acl(r, &u->acl, object_owner);
     if (rc)
         return rc;
     return req_commit(r, create_apply, create_then);
@@ -661,6 +663,7 @@ struct complete_state {
     enum cksum_algo ck_algo;
     char ck_type[16];
     char checksum[128];
+    struct owner_rule owner_rule; /* who will own the object (s3/acl_ops.h) */
 };
 
 static void complete_state_free(void *p)
@@ -991,7 +994,7 @@ static int complete_object(struct req *r, struct complete_state *s, const struct
     m->key = u->key;
     snprintf(m->etag, sizeof m->etag, "%s", s->etag);
     m->mtime_ms = store_now_ms();
-    snprintf(m->owner_account, sizeof m->owner_account, "%s", u->owner_account);
+    s3_upload_object_owner(r, &s->owner_rule, u, m->owner_account);
     snprintf(m->storage_class, sizeof m->storage_class, "%s", u->storage_class);
     snprintf(m->checksum_algo, sizeof m->checksum_algo, "%s", u->checksum_algo);
     snprintf(m->checksum_type, sizeof m->checksum_type, "%s", u->checksum_type);
@@ -1120,7 +1123,8 @@ int h_complete_multipart_upload(struct req *r)
     if (!id)
         return -S3E_NoSuchUpload;
     snprintf(s->upload_id, sizeof s->upload_id, "%s", id);
-    return req_commit(r, complete_apply, complete_then);
+    rc = s3_owner_rule(r, &s->owner_rule);
+    return rc ? rc : req_commit(r, complete_apply, complete_then);
 }
 
 /* ---- AbortMultipartUpload ------------------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "auth/acl.h"
+#include "s3/acl_ops.h"
 #include "auth/authz.h"
 #include "auth/sigv4.h"
 #include "http/req.h"
@@ -571,8 +572,6 @@ static int put_then(struct req *r)
  * built: an upload's parts would each need their own data key). SSE-C and KMS key ids stay
  * refused everywhere. */
 static const char *const unbuilt_object_headers[] = {
-    "x-amz-grant-read",          "x-amz-grant-read-acp",
-    "x-amz-grant-write-acp",     "x-amz-grant-full-control",
     "x-amz-tagging",             "x-amz-object-lock-mode",
     "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold",
     "x-amz-server-side-encryption-customer-algorithm",
@@ -591,31 +590,17 @@ int s3_reject_unbuilt_object_headers(struct req *r)
     return reject_unbuilt(r, true);
 }
 
-int s3_object_acl(struct req *r, char **acl)
-{
-    const char *canned = req_header(r, "x-amz-acl");
-    const char *bucket_owner = r->who.canonical_id;
-    struct account a;
-    if (canned && strncmp(canned, "bucket-owner-", 13) == 0 &&
-        store_account_get(r->st, r->bkt.owner_account, &a) == 0)
-        bucket_owner = a.canonical_id;
-    int rc = acl_from_canned(canned, r->who.canonical_id, bucket_owner, acl);
-    if (rc == -EINVAL)
-        return req_error(r, S3E_InvalidArgument, NULL);
-    return rc ? -S3E_ServiceUnavailable : 0;
-}
-
 int pre_put_object(struct req *r)
 {
     if (req_query(r, "uploadId") || req_query(r, "partNumber"))
         return req_error(r, S3E_InvalidRequest,
                          "UploadPart needs both the partNumber and uploadId parameters");
-    char sc[32], *acl = NULL;
+    char sc[32], *acl = NULL, owner[13];
     bool sse = false;
     int rc = reject_unbuilt(r, false);
     rc = rc ? rc : s3_sse_choice(r, &sse);
     rc = rc ? rc : s3_storage_class(r, sc);
-    rc = rc ? rc : s3_object_acl(r, &acl);
+    rc = rc ? rc : s3_object_write_acl(r, &acl, owner);
     free(acl);
     /* Decided before the body arrives: body intake encrypts a spilled body on its way in. */
     r->body.sse = sse;
@@ -671,7 +656,7 @@ int h_put_object(struct req *r)
     int rc = m->key ? 0 : -S3E_ServiceUnavailable;
     rc = rc ? rc : s3_storage_class(r, m->storage_class);
     rc = rc ? rc : s3_headers_from_request(r, &m->headers);
-    rc = rc ? rc : s3_object_acl(r, &m->acl);
+    rc = rc ? rc : s3_object_write_acl(r, &m->acl, m->owner_account);
     if (rc)
         return rc;
     s->if_match = req_header(r, "If-Match");
@@ -1164,7 +1149,7 @@ static int copy_once(struct req *r)
     snprintf(m->owner_account, sizeof m->owner_account, "%s", r->who.account_id);
     rc = m->key ? 0 : -S3E_ServiceUnavailable;
     rc = rc ? rc : s3_storage_class(r, m->storage_class);
-    rc = rc ? rc : s3_object_acl(r, &m->acl);
+    rc = rc ? rc : s3_object_write_acl(r, &m->acl, m->owner_account);
     rc = rc ? rc : s3_sse_choice(r, &s->sse);
     rc = rc ? rc : copy_bytes(r, s, &src);
     if (rc)

@@ -26,11 +26,10 @@ int s3_conditions(struct req *r, const char *etag, int64_t mtime_ms, const char 
 int s3_object_read(struct store *st, const struct object_meta *m, uint64_t off, uint64_t len,
                    int (*sink)(void *arg, const void *p, size_t n), void *arg);
 
-/* NotImplemented for request headers naming features not built yet (grants, tagging, object
- * lock, SSE), so they are never silently ignored. */
+/* NotImplemented for request headers naming features not built yet (tagging, object lock,
+ * SSE-C, KMS), so they are never silently ignored. The ACL of a new object and its owner come
+ * from s3_object_write_acl() (s3/acl_ops.h). */
 int s3_reject_unbuilt_object_headers(struct req *r) __attribute__((warn_unused_result));
-/* The ACL JSON for a new object from x-amz-acl (private by default). */
-int s3_object_acl(struct req *r, char **acl) __attribute__((warn_unused_result));
 
 /* Parses x-amz-copy-source ("[/]bucket/key[?versionId=v]", URL-encoded), loads the source bucket
  * and object and checks the principal may read it. Errors (set on r): InvalidArgument,

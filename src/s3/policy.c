@@ -48,9 +48,11 @@
 
 #include <jansson.h>
 
+#include "auth/iampol.h"
 #include "http/req.h"
 #include "s3/errors.h"
 #include "s3/handlers.h"
+#include "s3/pab.h"
 #include "s3/s3util.h"
 #include "store/store.h"
 
@@ -565,6 +567,22 @@ static int written_then(struct req *r)
     return 0;
 }
 
+/* BlockPublicPolicy (the bucket owner's account's or the bucket's) refuses a public policy with
+ * AccessDenied, after the document is found valid. */
+static int check_public_policy(struct req *r, const char *doc)
+{
+    int pub = iampol_is_public(doc);
+    if (pub < 0)
+        return s3err_from_errno(pub);
+    if (!pub)
+        return 0;
+    struct pab p;
+    int rc = pab_effective(r->st, r->bkt.owner_account, r->bkt.id, &p);
+    if (rc)
+        return s3err_from_errno(rc);
+    return p.block_public_policy ? req_error(r, S3E_AccessDenied, NULL) : 0;
+}
+
 /* x-amz-confirm-remove-self-bucket-access is accepted whatever its value and changes nothing:
  * a policy cannot lock the owner out here (policy.h). */
 int h_put_bucket_policy(struct req *r)
@@ -577,6 +595,7 @@ int h_put_bucket_policy(struct req *r)
     else if (rc)
         rc = s3err_from_errno(rc);
     buf_free(&why);
+    rc = rc ? rc : check_public_policy(r, doc);
     return rc ? rc : req_commit(r, put_apply, written_then);
 }
 
@@ -593,6 +612,28 @@ int h_get_bucket_policy(struct req *r)
         rc = buf_puts(&r->resp_body, doc);
     free(doc);
     return rc ? -S3E_ServiceUnavailable : 0;
+}
+
+/* <PolicyStatus><IsPublic>: whether the stored policy is public (iampol_is_public); the ACLs
+ * and the public access blocks do not enter into it, as in S3. */
+int h_get_bucket_policy_status(struct req *r)
+{
+    char *doc = NULL;
+    int rc = store_bucket_config_get(r->st, r->bkt.id, CONFIG_NAME, &doc);
+    if (rc == -ENOENT)
+        return s3_error_naming(r, S3E_NoSuchBucketPolicy, "BucketName", r->bucket);
+    if (rc)
+        return s3err_from_errno(rc);
+    int pub = iampol_is_public(doc);
+    free(doc);
+    if (pub < 0)
+        return s3err_from_errno(pub);
+    struct buf *b = &r->resp_body;
+    rc = req_xml_begin(r);
+    buf_puts(b, "<PolicyStatus xmlns=\"" S3_XMLNS "\">");
+    buf_put_xml_elem(b, "IsPublic", pub ? "true" : "false");
+    buf_puts(b, "</PolicyStatus>");
+    return !rc && buf_ok(b) ? 0 : -S3E_ServiceUnavailable;
 }
 
 /* Deleting the configuration of a bucket that has none is not an error (store.h), and S3

@@ -1,7 +1,12 @@
 /*
- * policy — bucket policies: the PutBucketPolicy / GetBucketPolicy / DeleteBucketPolicy handlers
- * (declared in s3/handlers.h), the checks S3 makes on a policy document, and the question
- * CloudTrail asks of a trail bucket's policy at CreateTrail / UpdateTrail.
+ * policy — bucket policies: the PutBucketPolicy / GetBucketPolicy / DeleteBucketPolicy /
+ * GetBucketPolicyStatus handlers (declared in s3/handlers.h), the checks S3 makes on a policy
+ * document, and the question CloudTrail asks of a trail bucket's policy at CreateTrail /
+ * UpdateTrail.
+ *
+ * A policy that is public (auth/iampol.h: iampol_is_public) is refused with AccessDenied when
+ * BlockPublicPolicy is in force for the bucket (s3/pab.h); GetBucketPolicyStatus answers the
+ * same question as <PolicyStatus><IsPublic>.
  *
  * A policy is stored as the bucket configuration document "policy" (store.h), byte for byte as
  * the client sent it, and GetBucketPolicy gives those bytes back (s3-tests expects the bytes

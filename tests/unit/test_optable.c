@@ -414,6 +414,20 @@ TEST(optable_handlers)
         {"PutBucketPolicy", h_put_bucket_policy},
         {"GetBucketPolicy", h_get_bucket_policy},
         {"DeleteBucketPolicy", h_delete_bucket_policy},
+        {"GetBucketPolicyStatus", h_get_bucket_policy_status},
+        {"GetBucketAcl", h_get_bucket_acl},
+        {"PutBucketAcl", h_put_bucket_acl},
+        {"GetObjectAcl", h_get_object_acl},
+        {"PutObjectAcl", h_put_object_acl},
+        {"GetBucketOwnershipControls", h_get_bucket_ownership_controls},
+        {"PutBucketOwnershipControls", h_put_bucket_ownership_controls},
+        {"DeleteBucketOwnershipControls", h_delete_bucket_ownership_controls},
+        {"GetPublicAccessBlock", h_get_public_access_block},
+        {"PutPublicAccessBlock", h_put_public_access_block},
+        {"DeletePublicAccessBlock", h_delete_public_access_block},
+        {"GetAccountPublicAccessBlock", h_get_account_public_access_block},
+        {"PutAccountPublicAccessBlock", h_put_account_public_access_block},
+        {"DeleteAccountPublicAccessBlock", h_delete_account_public_access_block},
     };
     size_t with = 0;
     for (size_t i = 0; i < s3_ops_count; i++)
