@@ -10,6 +10,7 @@
 #include "auth/sigv2.h"
 #include "auth/sigv4.h"
 #include "http/req.h"
+#include "iam/qapi.h"
 #include "s3/errors.h"
 #include "util/hash.h"
 
@@ -218,7 +219,9 @@ static int sigv4(struct req *r, struct sigv4_params *p)
         if (rc)
             return req_error(r, -rc, NULL);
     }
-    const char *service = r->protocol == PROTO_JSON ? "cloudtrail" : "s3";
+    const char *service = r->protocol == PROTO_JSON    ? "cloudtrail"
+                          : r->protocol == PROTO_QUERY ? qapi_service(r->op)
+                                                       : "s3";
     if (strcmp(p->service, service) != 0)
         return req_errorf(r, S3E_AuthorizationHeaderMalformed,
                           "The authorization header is malformed; incorrect service \"%s\". "
@@ -247,27 +250,24 @@ static int sigv4(struct req *r, struct sigv4_params *p)
             return rc;
     }
 
-    const char *hash;
-    if (p->presigned) {
-        hash = req_query(r, "X-Amz-Content-Sha256");
-        if (!hash)
-            hash = "UNSIGNED-PAYLOAD";
-    } else {
-        hash = req_header(r, "x-amz-content-sha256");
-        if (!hash && r->protocol == PROTO_JSON) {
-            /* Services other than S3 sign the body's hash without sending it: the signature
-             * can only be checked once the (small, buffered) body is in. The principal is
-             * provisional until then; authn_finish_body() decides. */
-            r->sig_deferred = true;
-            r->sig_params = *p;
-            fill_principal(r, &k, &a, 4, "AuthHeader");
-            snprintf(r->sig_region, sizeof r->sig_region, "%s", p->region);
-            return 0;
-        }
-        if (!hash)
-            return req_error(r, S3E_InvalidRequest,
-                             "Missing required header for this request: x-amz-content-sha256");
+    const char *hash = p->presigned ? req_query(r, "X-Amz-Content-Sha256")
+                                    : req_header(r, "x-amz-content-sha256");
+    if (!hash && (r->protocol == PROTO_QUERY || (r->protocol == PROTO_JSON && !p->presigned))) {
+        /* Services other than S3 sign the body's hash without sending it (a presigned Query
+         * call too: it signs the empty body's): the signature can only be checked once the
+         * (small, buffered) body is in. The principal is provisional until then;
+         * authn_finish_body() decides. */
+        r->sig_deferred = true;
+        r->sig_params = *p;
+        fill_principal(r, &k, &a, 4, p->presigned ? "QueryString" : "AuthHeader");
+        snprintf(r->sig_region, sizeof r->sig_region, "%s", p->region);
+        return 0;
     }
+    if (!hash && p->presigned)
+        hash = "UNSIGNED-PAYLOAD";
+    if (!hash)
+        return req_error(r, S3E_InvalidRequest,
+                         "Missing required header for this request: x-amz-content-sha256");
     return sigv4_verify_request(r, p, &k, &a, hash);
 }
 
