@@ -10,6 +10,7 @@
  */
 #include "iam/qapi.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,26 +46,26 @@ const struct s3_op iam_ops[] = {
     IAM_OP(AddUserToGroup, false, NULL),
     IAM_OP(AssociateDelegationRequest, false, NULL),
     IAM_OP(AttachGroupPolicy, false, NULL),
-    IAM_OP(AttachRolePolicy, false, NULL),
-    IAM_OP(AttachUserPolicy, false, NULL),
+    IAM_OP(AttachRolePolicy, false, iam_attach_role_policy),
+    IAM_OP(AttachUserPolicy, false, iam_attach_user_policy),
     IAM_OP(ChangePassword, false, NULL),
-    IAM_OP(CreateAccessKey, false, NULL),
+    IAM_OP(CreateAccessKey, false, iam_create_access_key),
     IAM_OP(CreateAccountAlias, false, NULL),
     IAM_OP(CreateDelegationRequest, false, NULL),
     IAM_OP(CreateGroup, false, NULL),
     IAM_OP(CreateInstanceProfile, false, NULL),
     IAM_OP(CreateLoginProfile, false, NULL),
     IAM_OP(CreateOpenIDConnectProvider, false, NULL),
-    IAM_OP(CreatePolicy, false, NULL),
+    IAM_OP(CreatePolicy, false, iam_create_policy),
     IAM_OP(CreatePolicyVersion, false, NULL),
-    IAM_OP(CreateRole, false, NULL),
+    IAM_OP(CreateRole, false, iam_create_role),
     IAM_OP(CreateSAMLProvider, false, NULL),
     IAM_OP(CreateServiceLinkedRole, false, NULL),
     IAM_OP(CreateServiceSpecificCredential, false, NULL),
-    IAM_OP(CreateUser, false, NULL),
+    IAM_OP(CreateUser, false, iam_create_user),
     IAM_OP(CreateVirtualMFADevice, false, NULL),
     IAM_OP(DeactivateMFADevice, false, NULL),
-    IAM_OP(DeleteAccessKey, false, NULL),
+    IAM_OP(DeleteAccessKey, false, iam_delete_access_key),
     IAM_OP(DeleteAccountAlias, false, NULL),
     IAM_OP(DeleteAccountPasswordPolicy, false, NULL),
     IAM_OP(DeleteGroup, false, NULL),
@@ -72,24 +73,24 @@ const struct s3_op iam_ops[] = {
     IAM_OP(DeleteInstanceProfile, false, NULL),
     IAM_OP(DeleteLoginProfile, false, NULL),
     IAM_OP(DeleteOpenIDConnectProvider, false, NULL),
-    IAM_OP(DeletePolicy, false, NULL),
+    IAM_OP(DeletePolicy, false, iam_delete_policy),
     IAM_OP(DeletePolicyVersion, false, NULL),
-    IAM_OP(DeleteRole, false, NULL),
+    IAM_OP(DeleteRole, false, iam_delete_role),
     IAM_OP(DeleteRolePermissionsBoundary, false, NULL),
-    IAM_OP(DeleteRolePolicy, false, NULL),
+    IAM_OP(DeleteRolePolicy, false, iam_delete_role_policy),
     IAM_OP(DeleteSAMLProvider, false, NULL),
     IAM_OP(DeleteSSHPublicKey, false, NULL),
     IAM_OP(DeleteServerCertificate, false, NULL),
     IAM_OP(DeleteServiceLinkedRole, false, NULL),
     IAM_OP(DeleteServiceSpecificCredential, false, NULL),
     IAM_OP(DeleteSigningCertificate, false, NULL),
-    IAM_OP(DeleteUser, false, NULL),
+    IAM_OP(DeleteUser, false, iam_delete_user),
     IAM_OP(DeleteUserPermissionsBoundary, false, NULL),
-    IAM_OP(DeleteUserPolicy, false, NULL),
+    IAM_OP(DeleteUserPolicy, false, iam_delete_user_policy),
     IAM_OP(DeleteVirtualMFADevice, false, NULL),
     IAM_OP(DetachGroupPolicy, false, NULL),
-    IAM_OP(DetachRolePolicy, false, NULL),
-    IAM_OP(DetachUserPolicy, false, NULL),
+    IAM_OP(DetachRolePolicy, false, iam_detach_role_policy),
+    IAM_OP(DetachUserPolicy, false, iam_detach_user_policy),
     IAM_OP(DisableOrganizationsRootCredentialsManagement, false, NULL),
     IAM_OP(DisableOrganizationsRootSessions, false, NULL),
     IAM_OP(DisableOutboundWebIdentityFederation, false, NULL),
@@ -117,23 +118,23 @@ const struct s3_op iam_ops[] = {
     IAM_OP(GetOpenIDConnectProvider, true, NULL),
     IAM_OP(GetOrganizationsAccessReport, true, NULL),
     IAM_OP(GetOutboundWebIdentityFederationInfo, true, NULL),
-    IAM_OP(GetPolicy, true, NULL),
+    IAM_OP(GetPolicy, true, iam_get_policy),
     IAM_OP(GetPolicyVersion, true, NULL),
-    IAM_OP(GetRole, true, NULL),
-    IAM_OP(GetRolePolicy, true, NULL),
+    IAM_OP(GetRole, true, iam_get_role),
+    IAM_OP(GetRolePolicy, true, iam_get_role_policy),
     IAM_OP(GetSAMLProvider, true, NULL),
     IAM_OP(GetSSHPublicKey, true, NULL),
     IAM_OP(GetServerCertificate, true, NULL),
     IAM_OP(GetServiceLastAccessedDetails, true, NULL),
     IAM_OP(GetServiceLastAccessedDetailsWithEntities, true, NULL),
     IAM_OP(GetServiceLinkedRoleDeletionStatus, true, NULL),
-    IAM_OP(GetUser, true, NULL),
-    IAM_OP(GetUserPolicy, true, NULL),
-    IAM_OP(ListAccessKeys, true, NULL),
+    IAM_OP(GetUser, true, iam_get_user),
+    IAM_OP(GetUserPolicy, true, iam_get_user_policy),
+    IAM_OP(ListAccessKeys, true, iam_list_access_keys),
     IAM_OP(ListAccountAliases, true, NULL),
     IAM_OP(ListAttachedGroupPolicies, true, NULL),
-    IAM_OP(ListAttachedRolePolicies, true, NULL),
-    IAM_OP(ListAttachedUserPolicies, true, NULL),
+    IAM_OP(ListAttachedRolePolicies, true, iam_list_attached_role_policies),
+    IAM_OP(ListAttachedUserPolicies, true, iam_list_attached_user_policies),
     IAM_OP(ListDelegationRequests, true, NULL),
     IAM_OP(ListEntitiesForPolicy, true, NULL),
     IAM_OP(ListGroupPolicies, true, NULL),
@@ -147,13 +148,13 @@ const struct s3_op iam_ops[] = {
     IAM_OP(ListOpenIDConnectProviderTags, true, NULL),
     IAM_OP(ListOpenIDConnectProviders, true, NULL),
     IAM_OP(ListOrganizationsFeatures, true, NULL),
-    IAM_OP(ListPolicies, true, NULL),
+    IAM_OP(ListPolicies, true, iam_list_policies),
     IAM_OP(ListPoliciesGrantingServiceAccess, true, NULL),
     IAM_OP(ListPolicyTags, true, NULL),
     IAM_OP(ListPolicyVersions, true, NULL),
-    IAM_OP(ListRolePolicies, true, NULL),
+    IAM_OP(ListRolePolicies, true, iam_list_role_policies),
     IAM_OP(ListRoleTags, true, NULL),
-    IAM_OP(ListRoles, true, NULL),
+    IAM_OP(ListRoles, true, iam_list_roles),
     IAM_OP(ListSAMLProviderTags, true, NULL),
     IAM_OP(ListSAMLProviders, true, NULL),
     IAM_OP(ListSSHPublicKeys, true, NULL),
@@ -161,15 +162,15 @@ const struct s3_op iam_ops[] = {
     IAM_OP(ListServerCertificates, true, NULL),
     IAM_OP(ListServiceSpecificCredentials, true, NULL),
     IAM_OP(ListSigningCertificates, true, NULL),
-    IAM_OP(ListUserPolicies, true, NULL),
+    IAM_OP(ListUserPolicies, true, iam_list_user_policies),
     IAM_OP(ListUserTags, true, NULL),
-    IAM_OP(ListUsers, true, NULL),
+    IAM_OP(ListUsers, true, iam_list_users),
     IAM_OP(ListVirtualMFADevices, true, NULL),
     IAM_OP(PutGroupPolicy, false, NULL),
     IAM_OP(PutRolePermissionsBoundary, false, NULL),
-    IAM_OP(PutRolePolicy, false, NULL),
+    IAM_OP(PutRolePolicy, false, iam_put_role_policy),
     IAM_OP(PutUserPermissionsBoundary, false, NULL),
-    IAM_OP(PutUserPolicy, false, NULL),
+    IAM_OP(PutUserPolicy, false, iam_put_user_policy),
     IAM_OP(RejectDelegationRequest, false, NULL),
     IAM_OP(RemoveClientIDFromOpenIDConnectProvider, false, NULL),
     IAM_OP(RemoveRoleFromInstanceProfile, false, NULL),
@@ -197,7 +198,7 @@ const struct s3_op iam_ops[] = {
     IAM_OP(UntagSAMLProvider, false, NULL),
     IAM_OP(UntagServerCertificate, false, NULL),
     IAM_OP(UntagUser, false, NULL),
-    IAM_OP(UpdateAccessKey, false, NULL),
+    IAM_OP(UpdateAccessKey, false, iam_update_access_key),
     IAM_OP(UpdateAccountPasswordPolicy, false, NULL),
     IAM_OP(UpdateAssumeRolePolicy, false, NULL),
     IAM_OP(UpdateDelegationRequest, false, NULL),
@@ -558,6 +559,61 @@ int qapi_bool(struct req *r, const char *name, const char *member, bool *out)
     return 0;
 }
 
+/* ---- the record's requestParameters --------------------------------------------------------- */
+
+/* Members the models type as numbers or booleans; every other parameter is a string. */
+static const char *const int_params[] = {"DurationSeconds", "MaxSessionDuration", "MaxItems",
+                                         NULL};
+static const char *const bool_params[] = {"OnlyAttached", NULL};
+
+static bool listed(const char *const *list, const char *name)
+{
+    for (; *list; list++)
+        if (strcmp(*list, name) == 0)
+            return true;
+    return false;
+}
+
+/* requestParameters as CloudTrail writes them for IAM and STS: the call's parameters under
+ * lowerCamelCase member names ({"userName":"bob"}), policy documents as strings, null when the
+ * call has none. Only actions with a handler get here, and none of their inputs is a secret;
+ * list members (Tags.member.1.Key) are not rendered, as those actions refuse them. */
+static int record_params(struct req *r)
+{
+    const struct qapi_params *s = r->handler_state;
+    json_t *o = json_object();
+    if (!o)
+        return -ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < s->n; i++) {
+        const char *name = s->p[i].name, *v = s->p[i].value;
+        if (!strcmp(name, "Action") || !strcmp(name, "Version") || strchr(name, '.') ||
+            !strncmp(name, "X-Amz-", 6) || !name[0])
+            continue;
+        char key[128];
+        snprintf(key, sizeof key, "%s", name);
+        key[0] = (char)tolower((unsigned char)key[0]);
+        if (json_object_get(o, key))
+            continue; /* the first value counts, as qapi_param reads it */
+        json_t *val;
+        char *end;
+        long long n = strtoll(v, &end, 10);
+        if (listed(int_params, name) && *v && !*end)
+            val = json_integer(n);
+        else if (listed(bool_params, name) && (!strcmp(v, "true") || !strcmp(v, "false")))
+            val = json_boolean(!strcmp(v, "true"));
+        else
+            val = json_string(v);
+        if (json_object_set_new(o, key, val))
+            rc = -ENOMEM;
+    }
+    if (!rc && json_object_size(o) == 0) {
+        json_decref(o);
+        return 0;
+    }
+    return rc ? (json_decref(o), rc) : qapi_record_request(r, o);
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
 int qapi_dispatch(struct req *r)
@@ -590,6 +646,8 @@ int qapi_dispatch(struct req *r)
     if (!row->handler)
         return req_api_error(r, 501, "NotImplemented",
                              "The %s action is not implemented by this server", row->name);
+    if ((rc = record_params(r)))
+        return qapi_store_error(r, rc);
     return row->handler(r);
 }
 
