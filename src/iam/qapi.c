@@ -220,7 +220,7 @@ const struct s3_op iam_ops[] = {
 };
 const struct s3_op sts_ops[] = {
     /* clang-format off */
-    STS_OP(AssumeRole, true, NULL),
+    STS_OP(AssumeRole, true, sts_assume_role),
     STS_OP(AssumeRoleWithSAML, true, NULL),
     STS_OP(AssumeRoleWithWebIdentity, true, NULL),
     STS_OP(AssumeRoot, true, NULL),
@@ -228,8 +228,8 @@ const struct s3_op sts_ops[] = {
     STS_OP(GetAccessKeyInfo, true, NULL),
     STS_OP(GetCallerIdentity, true, sts_get_caller_identity),
     STS_OP(GetDelegatedAccessToken, false, NULL),
-    STS_OP(GetFederationToken, true, NULL),
-    STS_OP(GetSessionToken, true, NULL),
+    STS_OP(GetFederationToken, true, sts_get_federation_token),
+    STS_OP(GetSessionToken, true, sts_get_session_token),
     STS_OP(GetWebIdentityToken, false, NULL),
     /* clang-format on */
 };
