@@ -126,10 +126,14 @@ static int expired_token(struct req *r)
     return req_error(r, S3E_ExpiredToken, NULL);
 }
 
+/* The session token: a header, or a presigned URL's query parameter (SigV4 spells it
+ * X-Amz-Security-Token, SigV2 presigners x-amz-security-token). */
 static const char *security_token(const struct req *r)
 {
     const char *t = req_header(r, "x-amz-security-token");
-    return t ? t : req_query(r, "X-Amz-Security-Token");
+    if (!t)
+        t = req_query(r, "X-Amz-Security-Token");
+    return t ? t : req_query(r, "x-amz-security-token");
 }
 
 /* Temporary credentials (ASIA...): the session must exist, the request must carry its token,

@@ -1027,7 +1027,8 @@ static int list_inline(struct req *r)
         const char *k;
         json_t *v;
         json_object_foreach(pols, k, v) names[i++] = k;
-        qsort(names, n, sizeof *names, cmp_str);
+        if (n)
+            qsort(names, n, sizeof *names, cmp_str);
         rc = qapi_result_begin(r);
     }
     if (!rc) {

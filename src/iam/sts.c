@@ -327,16 +327,28 @@ int sts_assume_role(struct req *r)
         source = w->source_identity;
     }
 
+    /* The session policy is judged on its own, before the role: its faults are the caller's
+     * whatever the role says. */
+    struct issue *is = issue_new(r);
+    if (!is)
+        return -ENOMEM;
+    if ((rc = session_policy(r, policy, is))) {
+        issue_free(is);
+        return rc;
+    }
     json_t *role = NULL;
     rc = iam_doc_get(r->st, IAM_KIND_ROLE, acct, role_name, &role);
-    if (rc && rc != -ENOENT)
+    if (rc && rc != -ENOENT) {
+        issue_free(is);
         return qapi_store_error(r, rc);
+    }
     /* A role that does not exist is refused like one that does not trust the caller. */
     const char *stored_arn = role ? json_string_value(json_object_get(role, "Arn")) : NULL;
     const char *trust = role ? json_string_value(json_object_get(role, "AssumeRolePolicyDocument"))
                              : NULL;
     if (!stored_arn || !trust || strcmp(stored_arn, role_arn) != 0) {
         json_decref(role);
+        issue_free(is);
         return assume_denied(r, role_arn);
     }
     struct trust_ctx tc = {.r = r, .external_id = external, .session_name = sname,
@@ -346,18 +358,19 @@ int sts_assume_role(struct req *r)
     int verdict = iampol_eval(trust, IAMPOL_TRUST, &q);
     if (verdict < 0) {
         json_decref(role);
+        issue_free(is);
         return qapi_store_error(r, verdict);
     }
     /* ALLOW_ACCOUNT: the trust names the caller's account and leaves the decision to its
      * identity policies, which are asked next in every case anyway. */
     bool trusted = verdict == IAMPOL_ALLOW || verdict == IAMPOL_ALLOW_ACCOUNT;
-    if (!trusted) {
+    /* Both sides must allow; either refusal reads the same, so the answer does not tell which
+     * side said no. */
+    if (trusted)
+        rc = authz_identity_only(r, "sts:AssumeRole", role_arn);
+    if (!trusted || rc) {
         json_decref(role);
-        return assume_denied(r, role_arn);
-    }
-    rc = authz_identity_only(r, "sts:AssumeRole", role_arn);
-    if (rc) {
-        json_decref(role);
+        issue_free(is);
         return assume_denied(r, role_arn);
     }
     long long max = json_integer_value(json_object_get(role, "MaxSessionDuration"));
@@ -369,11 +382,6 @@ int sts_assume_role(struct req *r)
         rc = req_api_error(r, 400, "ValidationError",
                            "The requested DurationSeconds exceeds the MaxSessionDuration set for "
                            "this role.");
-    struct issue *is = rc ? NULL : issue_new(r);
-    if (!rc && !is)
-        rc = -ENOMEM;
-    if (!rc)
-        rc = session_policy(r, policy, is);
     if (!rc) {
         struct sts_session *s = &is->s;
         const char *role_id = json_string_value(json_object_get(role, "RoleId"));
