@@ -30,19 +30,21 @@
 
 /* Users and roles share most of their handling: inline policies, attachments, lookups. */
 struct ent {
-    const char *kind;       /* iamstore document kind */
-    const char *word;       /* in ARNs and messages: "user", "role" */
-    const char *param;      /* "UserName", "RoleName" */
-    const char *member;     /* "userName", "roleName" (validation messages, records) */
-    const char *name_key;   /* the document's name member: "UserName", "RoleName" */
-    size_t inline_max;      /* all inline documents together */
-    const char *quota;      /* LimitExceeded quota name for attachments */
+    const char *kind;     /* iamstore document kind */
+    const char *word;     /* in ARNs and messages: "user", "role" */
+    const char *param;    /* "UserName", "RoleName" */
+    const char *member;   /* "userName", "roleName" (validation messages, records) */
+    const char *name_key; /* the document's name member: "UserName", "RoleName" */
+    size_t inline_max;    /* all inline documents together */
+    const char *quota;    /* LimitExceeded quota name for attachments */
 };
 
-static const struct ent USER = {IAM_KIND_USER, "user", "UserName", "userName", "UserName",
-                                IAMPOL_MAX_USER_INLINE, "PoliciesPerUser"};
-static const struct ent ROLE = {IAM_KIND_ROLE, "role", "RoleName", "roleName", "RoleName",
-                                IAMPOL_MAX_ROLE_INLINE, "PoliciesPerRole"};
+static const struct ent USER = {IAM_KIND_USER,    "user",     "UserName",
+                                "userName",       "UserName", IAMPOL_MAX_USER_INLINE,
+                                "PoliciesPerUser"};
+static const struct ent ROLE = {IAM_KIND_ROLE,    "role",     "RoleName",
+                                "roleName",       "RoleName", IAMPOL_MAX_ROLE_INLINE,
+                                "PoliciesPerRole"};
 
 static const char *js(const json_t *o, const char *k)
 {
@@ -87,8 +89,7 @@ static int no_such(struct req *r, const char *word, const char *name)
 
 /* Reads the entity (NULL when absent) and its ARN (the stored one, or the path-less one for
  * authorizing a call on something that does not exist). 0 or a negative answer set on r. */
-static int load(struct req *r, const struct ent *e, const char *name, json_t **doc,
-                char arn[320])
+static int load(struct req *r, const struct ent *e, const char *name, json_t **doc, char arn[320])
 {
     *doc = NULL;
     int rc = iam_doc_get(r->st, e->kind, r->who.account_id, name, doc);
@@ -286,9 +287,9 @@ static int apply_create_user(struct store_txn *t, void *arg)
         return rc;
     make_arn(r->who.account_id, "user", path, name, arn);
     int64_t now = store_now_ms();
-    json_t *u = json_pack("{s:s, s:s, s:s, s:s, s:I, s:{}, s:[]}", "UserName", name, "UserId", id,
-                          "Path", path, "Arn", arn, "CreateDate", (json_int_t)now, "Policies",
-                          "Attached");
+    json_t *u =
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:{}, s:[]}", "UserName", name, "UserId", id, "Path",
+                  path, "Arn", arn, "CreateDate", (json_int_t)now, "Policies", "Attached");
     if (!u)
         return -ENOMEM;
     rc = iam_txn_doc_put(t, IAM_KIND_USER, r->who.account_id, name, u);
@@ -301,9 +302,9 @@ static int apply_create_user(struct store_txn *t, void *arg)
         rc = qapi_result_end(r);
     }
     if (!rc)
-        rc = qapi_record_response(
-            r, json_pack("{s:{s:s, s:s, s:s, s:s, s:o}}", "user", "path", path, "userName", name,
-                         "userId", id, "arn", arn, "createDate", jtime(now)));
+        rc = qapi_record_response(r, json_pack("{s:{s:s, s:s, s:s, s:s, s:o}}", "user", "path",
+                                               path, "userName", name, "userId", id, "arn", arn,
+                                               "createDate", jtime(now)));
     json_decref(u);
     return rc;
 }
@@ -405,7 +406,8 @@ static int list_entities(struct req *r, const char *kind, const char *list_tag,
     buf_printf(b, "<%s>", list_tag);
     size_t i;
     json_t *o;
-    json_array_foreach(all, i, o) {
+    json_array_foreach(all, i, o)
+    {
         if (prefix && strncmp(js(o, "Path"), prefix, strlen(prefix)) != 0)
             continue;
         if (!page_take(&pg))
@@ -559,10 +561,9 @@ static int apply_create_access_key(struct store_txn *t, void *arg)
     }
     /* The record names the key, never its secret. */
     if (!rc)
-        rc = qapi_record_response(
-            r, json_pack("{s:{s:s, s:s, s:s, s:o}}", "accessKey", "userName", user,
-                         "accessKeyId", k.access_key, "status", "Active", "createDate",
-                         jtime(k.created_ms)));
+        rc = qapi_record_response(r, json_pack("{s:{s:s, s:s, s:s, s:o}}", "accessKey", "userName",
+                                               user, "accessKeyId", k.access_key, "status",
+                                               "Active", "createDate", jtime(k.created_ms)));
     memset(k.secret, 0, sizeof k.secret);
     json_decref(u);
     return rc;
@@ -774,8 +775,8 @@ int iam_create_role(struct req *r)
     if ((rc = authorize(r, arn)))
         return rc;
     if (strlen(trust) > IAMPOL_MAX_TRUST)
-        return req_api_error(r, 409, "LimitExceeded",
-                             "Cannot exceed quota for ACLSizePerRole: %d", IAMPOL_MAX_TRUST);
+        return req_api_error(r, 409, "LimitExceeded", "Cannot exceed quota for ACLSizePerRole: %d",
+                             IAMPOL_MAX_TRUST);
     if ((rc = check_document(r, trust, IAMPOL_TRUST)))
         return rc;
     return req_commit(r, apply_create_role, qapi_then);
@@ -869,10 +870,12 @@ static int apply_put_inline(struct store_txn *t, void *arg)
     size_t total = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(pols, k, v) total += strlen(json_string_value(v) ? json_string_value(v) : "");
+    json_object_foreach(pols, k, v) total +=
+        strlen(json_string_value(v) ? json_string_value(v) : "");
     if (!rc && total > e->inline_max)
-        rc = req_api_error(r, 409, "LimitExceeded", "Maximum policy size of %zu bytes exceeded for %s %s",
-                           e->inline_max, e->word, js(o, e->name_key));
+        rc = req_api_error(r, 409, "LimitExceeded",
+                           "Maximum policy size of %zu bytes exceeded for %s %s", e->inline_max,
+                           e->word, js(o, e->name_key));
     if (!rc)
         rc = iam_txn_doc_put(t, e->kind, r->who.account_id, name, o);
     json_decref(o);
@@ -929,8 +932,8 @@ static int get_inline(struct req *r)
     if (!rc) {
         doc = json_string_value(json_object_get(json_object_get(o, "Policies"), pname));
         if (!doc)
-            rc = req_api_error(r, 404, "NoSuchEntity", "The %s policy with name %s cannot be found.",
-                               e->word, pname);
+            rc = req_api_error(r, 404, "NoSuchEntity",
+                               "The %s policy with name %s cannot be found.", e->word, pname);
     }
     if (!rc)
         rc = qapi_result_begin(r);
@@ -1067,8 +1070,7 @@ static int policy_name_of(struct req *r, const char *arn, const char **name)
     static const char pfx[] = "arn:aws:iam::";
     size_t pl = sizeof pfx - 1;
     const char *colon = strncmp(arn, pfx, pl) == 0 ? strchr(arn + pl, ':') : NULL;
-    if (!colon || strncmp(colon, ":policy/", 8) != 0 || !colon[8] ||
-        arn[strlen(arn) - 1] == '/')
+    if (!colon || strncmp(colon, ":policy/", 8) != 0 || !colon[8] || arn[strlen(arn) - 1] == '/')
         return req_api_error(r, 400, "InvalidInput", "ARN %.200s is not valid.", arn);
     size_t al = (size_t)(colon - (arn + pl));
     if (al == strlen(r->who.account_id) && strncmp(arn + pl, r->who.account_id, al) == 0)
@@ -1078,8 +1080,8 @@ static int policy_name_of(struct req *r, const char *arn, const char **name)
 
 static int no_such_policy(struct req *r, const char *arn)
 {
-    return req_api_error(r, 404, "NoSuchEntity",
-                         "Policy %s does not exist or is not attachable.", arn);
+    return req_api_error(r, 404, "NoSuchEntity", "Policy %s does not exist or is not attachable.",
+                         arn);
 }
 
 /* The caller's account's managed policy with this ARN (name = its last segment), through t when
@@ -1140,10 +1142,10 @@ static int apply_create_policy(struct store_txn *t, void *arg)
         return rc;
     make_arn(r->who.account_id, "policy", path, name, arn);
     int64_t now = store_now_ms();
-    json_t *p = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "PolicyName", name,
-                          "PolicyId", id, "Arn", arn, "Path", path, "Document", doc, "CreateDate",
-                          (json_int_t)now, "UpdateDate", (json_int_t)now, "AttachmentCount",
-                          (json_int_t)0);
+    json_t *p =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "PolicyName", name, "PolicyId", id,
+                  "Arn", arn, "Path", path, "Document", doc, "CreateDate", (json_int_t)now,
+                  "UpdateDate", (json_int_t)now, "AttachmentCount", (json_int_t)0);
     if (!p)
         return -ENOMEM;
     if (desc && json_object_set_new(p, "Description", json_string(desc)))
@@ -1224,7 +1226,8 @@ static int apply_delete_policy(struct store_txn *t, void *arg)
     if (rc)
         return rc;
     if (ji(p, "AttachmentCount") > 0)
-        rc = req_api_error(r, 409, "DeleteConflict", "Cannot delete a policy attached to entities.");
+        rc =
+            req_api_error(r, 409, "DeleteConflict", "Cannot delete a policy attached to entities.");
     if (!rc)
         rc = iam_txn_doc_put(t, IAM_KIND_POLICY, r->who.account_id, js(p, "PolicyName"), NULL);
     json_decref(p);
@@ -1278,7 +1281,8 @@ int iam_list_policies(struct req *r)
     buf_puts(b, "<Policies>");
     size_t i;
     json_t *p;
-    json_array_foreach(all, i, p) {
+    json_array_foreach(all, i, p)
+    {
         if (prefix && strncmp(js(p, "Path"), prefix, strlen(prefix)) != 0)
             continue;
         if (only_attached && ji(p, "AttachmentCount") == 0)
@@ -1301,7 +1305,8 @@ static bool attached_index(json_t *list, const char *arn, size_t *at)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         if (strcmp(json_string_value(v) ? json_string_value(v) : "", arn) == 0) {
             *at = i;
             return true;
@@ -1421,7 +1426,8 @@ static int list_attached(struct req *r)
         buf_puts(b, "<AttachedPolicies>");
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(o, "Attached"), i, v) {
+        json_array_foreach(json_object_get(o, "Attached"), i, v)
+        {
             const char *parn = json_string_value(v);
             if (!parn)
                 continue;

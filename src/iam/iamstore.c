@@ -49,8 +49,8 @@ int iam_doc_get(struct store *st, const char *kind, const char *account, const c
     return rc ? rc : parse_obj(text, out);
 }
 
-int iam_txn_doc_get(struct store_txn *t, const char *kind, const char *account,
-                    const char *name, json_t **out)
+int iam_txn_doc_get(struct store_txn *t, const char *kind, const char *account, const char *name,
+                    json_t **out)
 {
     *out = NULL;
     char key[NAME_MAX_LEN + 1];
@@ -61,8 +61,8 @@ int iam_txn_doc_get(struct store_txn *t, const char *kind, const char *account,
     return rc ? rc : parse_obj(text, out);
 }
 
-int iam_txn_doc_put(struct store_txn *t, const char *kind, const char *account,
-                    const char *name, const json_t *obj)
+int iam_txn_doc_put(struct store_txn *t, const char *kind, const char *account, const char *name,
+                    const json_t *obj)
 {
     char key[NAME_MAX_LEN + 1];
     if (lower_key(name, key))
@@ -183,13 +183,15 @@ static int add_entity(struct store *st, const char *kind, const char *account, c
         return rc;
     const char *pname;
     json_t *doc;
-    json_object_foreach(json_object_get(e, "Policies"), pname, doc) {
+    json_object_foreach(json_object_get(e, "Policies"), pname, doc)
+    {
         if (json_is_string(doc) && (rc = doclist_add(d, json_string_value(doc))))
             break;
     }
     size_t i;
     json_t *arn;
-    json_array_foreach(json_object_get(e, "Attached"), i, arn) {
+    json_array_foreach(json_object_get(e, "Attached"), i, arn)
+    {
         if (rc)
             break;
         if (json_is_string(arn))
@@ -327,8 +329,7 @@ int sts_txn_session_put(struct store_txn *t, const struct sts_session *s)
         rc = store_txn_doc_set(t, STS_KIND_SESSION, "", s->access_key, text);
     free(text);
     if (!rc) {
-        int pr = store_txn_doc_prune_expired(t, STS_KIND_SESSION, "", s->created_ms,
-                                             STS_PRUNE_MAX);
+        int pr = store_txn_doc_prune_expired(t, STS_KIND_SESSION, "", s->created_ms, STS_PRUNE_MAX);
         rc = pr < 0 ? pr : 0;
     }
     return rc;

@@ -59,10 +59,10 @@ int iam_identity_policies(struct store *st, const struct principal *p, char ***d
  * not a JSON object. put: stores obj (not consumed); obj NULL deletes. */
 int iam_doc_get(struct store *st, const char *kind, const char *account, const char *name,
                 json_t **out) __attribute__((warn_unused_result));
-int iam_txn_doc_get(struct store_txn *t, const char *kind, const char *account,
-                    const char *name, json_t **out) __attribute__((warn_unused_result));
-int iam_txn_doc_put(struct store_txn *t, const char *kind, const char *account,
-                    const char *name, const json_t *obj) __attribute__((warn_unused_result));
+int iam_txn_doc_get(struct store_txn *t, const char *kind, const char *account, const char *name,
+                    json_t **out) __attribute__((warn_unused_result));
+int iam_txn_doc_put(struct store_txn *t, const char *kind, const char *account, const char *name,
+                    const json_t *obj) __attribute__((warn_unused_result));
 /* Every document of a kind of one account, ordered by their lower-case names: *out is a new
  * JSON array of objects (json_decref). */
 int iam_doc_list(struct store *st, const char *kind, const char *account, json_t **out)
@@ -81,13 +81,13 @@ int iam_user_ids(struct store *st, const char *account, const char *user_name,
 /* Everything authn needs to rebuild the principal of temporary credentials (principal.h). The
  * session token is kept only as its SHA-256 (hex): the store never holds a usable token. */
 struct sts_session {
-    char access_key[21];        /* ASIA + 16 */
+    char access_key[21]; /* ASIA + 16 */
     char secret[41];
     char token_sha256[65];
     char account_id[13];
-    char type[16];              /* "AssumedRole", "FederatedUser", "IAMUser", "Root" */
-    char user_name[129];        /* IAMUser: the user */
-    char unique_id[32];         /* IAMUser: AIDA id; AssumedRole: role id */
+    char type[16];       /* "AssumedRole", "FederatedUser", "IAMUser", "Root" */
+    char user_name[129]; /* IAMUser: the user */
+    char unique_id[32];  /* IAMUser: AIDA id; AssumedRole: role id */
     char arn[320];
     char principal_id[160];
     char session_name[65];
@@ -96,7 +96,7 @@ struct sts_session {
     char issuer_principal_id[160];
     char issuer_arn[320];
     char issuer_name[129];
-    char *policy;               /* owned session policy text, NULL when none */
+    char *policy; /* owned session policy text, NULL when none */
     int64_t created_ms;
     int64_t expires_ms;
 };

@@ -240,11 +240,11 @@ const size_t sts_ops_count = sizeof sts_ops / sizeof sts_ops[0];
 /* The rows before the Action is known: never recorded (routing clears `audited` until
  * qapi_dispatch has found the real row), so their event columns are placeholders. */
 const struct s3_op qapi_pending_iam = {
-    "IAM", "POST", SHAPE_SERVICE, NULL, NULL, "iam:*", "IAM", QAPI_IAM_SOURCE,
-    CAT_MANAGEMENT, true, RES_NONE, BODY_XML, 0, qapi_dispatch, NULL};
+    "IAM",          "POST", SHAPE_SERVICE, NULL,     NULL, "iam:*",       "IAM", QAPI_IAM_SOURCE,
+    CAT_MANAGEMENT, true,   RES_NONE,      BODY_XML, 0,    qapi_dispatch, NULL};
 const struct s3_op qapi_pending_sts = {
-    "STS", "POST", SHAPE_SERVICE, NULL, NULL, "sts:*", "STS", QAPI_STS_SOURCE,
-    CAT_MANAGEMENT, true, RES_NONE, BODY_XML, 0, qapi_dispatch, NULL};
+    "STS",          "POST", SHAPE_SERVICE, NULL,     NULL, "sts:*",       "STS", QAPI_STS_SOURCE,
+    CAT_MANAGEMENT, true,   RES_NONE,      BODY_XML, 0,    qapi_dispatch, NULL};
 
 bool qapi_is_sts(const struct s3_op *op)
 {
@@ -357,8 +357,8 @@ static int parse_params(struct req *r)
             free(value);
             return qapi_store_error(r, -ENOMEM);
         }
-        s->p[s->n++] = (struct query_param){.name = name, .value = value,
-                                            .has_value = r->q[i].has_value};
+        s->p[s->n++] =
+            (struct query_param){.name = name, .value = value, .has_value = r->q[i].has_value};
     }
     for (size_t i = 0; i < s->n; i++)
         if (!buf_utf8_text(s->p[i].name, strlen(s->p[i].name)) ||
@@ -390,8 +390,7 @@ static size_t utf8_next(const unsigned char *s, unsigned *cp)
         *cp = ((s[0] & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
         return 3;
     }
-    *cp = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) |
-          (s[3] & 0x3Fu);
+    *cp = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
     return 4;
 }
 
@@ -445,9 +444,10 @@ static bool matches(const char *v, enum qapi_chars chars)
     for (const unsigned char *p = (const unsigned char *)v; *p;) {
         unsigned c;
         p += utf8_next(p, &c);
-        bool ok = chars == QC_NAME     ? name_char(c)
-                  : chars == QC_ID     ? name_char(c) && !strchr("+=,.@-", (int)c)
-                  : /* QC_DOCUMENT */ c == 9 || c == 10 || c == 13 || (c >= 0x20 && c <= 0xFF);
+        bool ok = chars == QC_NAME ? name_char(c)
+                  : chars == QC_ID
+                      ? name_char(c) && !strchr("+=,.@-", (int)c)
+                      : /* QC_DOCUMENT */ c == 9 || c == 10 || c == 13 || (c >= 0x20 && c <= 0xFF);
         if (!ok)
             return false;
     }
@@ -457,13 +457,20 @@ static bool matches(const char *v, enum qapi_chars chars)
 static const char *pattern_text(enum qapi_chars chars)
 {
     switch (chars) {
-    case QC_NAME: return "[\\w+=,.@-]+";
-    case QC_PATH: return "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)";
-    case QC_POLPATH: return "((/[A-Za-z0-9\\.,\\+@=_-]+)*)/";
-    case QC_PREFIX: return "\\u002F[\\u0021-\\u007F]*";
-    case QC_DOCUMENT: return "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+";
-    case QC_ID: return "[\\w]+";
-    default: return "";
+    case QC_NAME:
+        return "[\\w+=,.@-]+";
+    case QC_PATH:
+        return "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)";
+    case QC_POLPATH:
+        return "((/[A-Za-z0-9\\.,\\+@=_-]+)*)/";
+    case QC_PREFIX:
+        return "\\u002F[\\u0021-\\u007F]*";
+    case QC_DOCUMENT:
+        return "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+";
+    case QC_ID:
+        return "[\\w]+";
+    default:
+        return "";
     }
 }
 
@@ -562,8 +569,7 @@ int qapi_bool(struct req *r, const char *name, const char *member, bool *out)
 /* ---- the record's requestParameters --------------------------------------------------------- */
 
 /* Members the models type as numbers or booleans; every other parameter is a string. */
-static const char *const int_params[] = {"DurationSeconds", "MaxSessionDuration", "MaxItems",
-                                         NULL};
+static const char *const int_params[] = {"DurationSeconds", "MaxSessionDuration", "MaxItems", NULL};
 static const char *const bool_params[] = {"OnlyAttached", NULL};
 
 static bool listed(const char *const *list, const char *name)
@@ -633,8 +639,9 @@ int qapi_dispatch(struct req *r)
             row = &ops[i];
     if (!row) {
         const char *version = qapi_param(r, "Version");
-        return req_api_error(r, 400, "InvalidAction", "Could not find operation %.64s for version %s",
-                             action, version ? version : (sts ? "2011-06-15" : "2010-05-08"));
+        return req_api_error(r, 400, "InvalidAction",
+                             "Could not find operation %.64s for version %s", action,
+                             version ? version : (sts ? "2011-06-15" : "2010-05-08"));
     }
     /* From here on the call is an operation of the service: recorded whatever happens. */
     r->op = row;
@@ -662,9 +669,7 @@ void qapi_write_error(struct req *r)
 {
     struct buf *b = &r->resp_body;
     const char *code = r->api_error[0] ? r->api_error : s3err_code(r->error);
-    const char *msg = r->error_message ? r->error_message
-                      : r->error       ? s3err_message(r->error)
-                                       : "";
+    const char *msg = r->error_message ? r->error_message : r->error ? s3err_message(r->error) : "";
     buf_reset(b);
     buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"%s\">",
                xmlns_of(r));

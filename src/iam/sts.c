@@ -46,7 +46,7 @@ int sts_get_caller_identity(struct req *r)
  * with the request. */
 struct issue {
     struct sts_session s;
-    size_t packed_pct;     /* PackedPolicySize when a Policy was given, else 0 */
+    size_t packed_pct; /* PackedPolicySize when a Policy was given, else 0 */
     bool has_policy;
 };
 
@@ -133,15 +133,15 @@ static int apply_issue(struct store_txn *t, void *arg)
     json_t *o = json_pack("{s:{s:s, s:s}}", "credentials", "accessKeyId", s->access_key,
                           "expiration", when);
     if (o && assume) {
-        json_object_set_new(o, "assumedRoleUser",
-                            json_pack("{s:s, s:s}", "assumedRoleId", s->principal_id, "arn",
-                                      s->arn));
+        json_object_set_new(
+            o, "assumedRoleUser",
+            json_pack("{s:s, s:s}", "assumedRoleId", s->principal_id, "arn", s->arn));
         if (s->source_identity[0])
             json_object_set_new(o, "sourceIdentity", json_string(s->source_identity));
     } else if (o && fed) {
-        json_object_set_new(o, "federatedUser",
-                            json_pack("{s:s, s:s}", "federatedUserId", s->principal_id, "arn",
-                                      s->arn));
+        json_object_set_new(
+            o, "federatedUser",
+            json_pack("{s:s, s:s}", "federatedUserId", s->principal_id, "arn", s->arn));
     }
     if (o && is->has_policy)
         json_object_set_new(o, "packedPolicySize", json_integer((json_int_t)is->packed_pct));
@@ -196,8 +196,7 @@ static int refuse(struct req *r, const char *const *names)
         snprintf(m2, sizeof m2, "%s.member.1.Key", *names);
         char m3[64];
         snprintf(m3, sizeof m3, "%s.member.1.arn", *names);
-        if (qapi_param(r, *names) || qapi_param(r, m1) || qapi_param(r, m2) ||
-            qapi_param(r, m3))
+        if (qapi_param(r, *names) || qapi_param(r, m1) || qapi_param(r, m2) || qapi_param(r, m3))
             return req_api_error(r, 501, "NotImplemented",
                                  "The %s parameter is not supported by this server", *names);
     }
@@ -263,8 +262,9 @@ static size_t trust_key(void *arg, const char *name, const char **vals, size_t m
 
 static int assume_denied(struct req *r, const char *role_arn)
 {
-    return req_errorf(r, S3E_AccessDenied, "User: %s is not authorized to perform: sts:AssumeRole on "
-                              "resource: %s",
+    return req_errorf(r, S3E_AccessDenied,
+                      "User: %s is not authorized to perform: sts:AssumeRole on "
+                      "resource: %s",
                       r->who.arn, role_arn);
 }
 
@@ -287,9 +287,9 @@ static bool parse_role_arn(const char *arn, char acct[13], const char **name)
 
 int sts_assume_role(struct req *r)
 {
-    static const char *const unsupported[] = {"PolicyArns", "Tags", "TransitiveTagKeys",
-                                              "SerialNumber", "TokenCode", "ProvidedContexts",
-                                              NULL};
+    static const char *const unsupported[] = {
+        "PolicyArns",       "Tags", "TransitiveTagKeys", "SerialNumber", "TokenCode",
+        "ProvidedContexts", NULL};
     const char *role_arn, *sname, *source, *policy, *external;
     long long duration = 3600;
     bool has_duration;
@@ -297,8 +297,8 @@ int sts_assume_role(struct req *r)
     if (!rc)
         rc = qapi_str(r, "RoleSessionName", "roleSessionName", true, 2, 64, QC_NAME, &sname);
     if (!rc)
-        rc = qapi_int(r, "DurationSeconds", "durationSeconds", 900, 43200, &has_duration,
-                      &duration);
+        rc =
+            qapi_int(r, "DurationSeconds", "durationSeconds", 900, 43200, &has_duration, &duration);
     if (!rc)
         rc = qapi_str(r, "SourceIdentity", "sourceIdentity", false, 2, 64, QC_NAME, &source);
     if (!rc)
@@ -344,17 +344,20 @@ int sts_assume_role(struct req *r)
     }
     /* A role that does not exist is refused like one that does not trust the caller. */
     const char *stored_arn = role ? json_string_value(json_object_get(role, "Arn")) : NULL;
-    const char *trust = role ? json_string_value(json_object_get(role, "AssumeRolePolicyDocument"))
-                             : NULL;
+    const char *trust =
+        role ? json_string_value(json_object_get(role, "AssumeRolePolicyDocument")) : NULL;
     if (!stored_arn || !trust || strcmp(stored_arn, role_arn) != 0) {
         json_decref(role);
         issue_free(is);
         return assume_denied(r, role_arn);
     }
-    struct trust_ctx tc = {.r = r, .external_id = external, .session_name = sname,
-                           .source_identity = source};
-    struct iampol_request q = {.action = "sts:AssumeRole", .resource = role_arn, .who = w,
-                               .key = trust_key, .key_arg = &tc};
+    struct trust_ctx tc = {
+        .r = r, .external_id = external, .session_name = sname, .source_identity = source};
+    struct iampol_request q = {.action = "sts:AssumeRole",
+                               .resource = role_arn,
+                               .who = w,
+                               .key = trust_key,
+                               .key_arg = &tc};
     int verdict = iampol_eval(trust, IAMPOL_TRUST, &q);
     if (verdict < 0) {
         json_decref(role);

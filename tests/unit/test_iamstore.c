@@ -76,8 +76,7 @@ TEST(iamstore_docs)
     json_t *all = NULL;
     CHECK_EQ_INT(iam_doc_list(st, IAM_KIND_USER, ACCT, &all), 0);
     CHECK_EQ_INT(json_array_size(all), 2);
-    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(all, 0), "UserName")),
-                 "alice");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(all, 0), "UserName")), "alice");
     json_decref(all);
     put(st, IAM_KIND_USER, "bob", NULL); /* delete */
     CHECK_EQ_INT(iam_doc_get(st, IAM_KIND_USER, ACCT, "bob", &o), -ENOENT);
@@ -103,18 +102,21 @@ TEST(iamstore_identity_policies)
     if (!unit_store_open(dir, "iampol", &st))
         return;
     put(st, IAM_KIND_POLICY, "m1",
-        "{\"PolicyName\":\"m1\",\"Arn\":\"" ARN_M "\",\"Document\":" "\"" "{\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Action\\\":\\\"iam:*\\\",\\\"Resource\\\":\\\"*\\\"}]}" "\"}");
+        "{\"PolicyName\":\"m1\",\"Arn\":\"" ARN_M "\",\"Document\":"
+        "\""
+        "{\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\",\\\"Action\\\":\\\"iam:*\\\","
+        "\\\"Resource\\\":\\\"*\\\"}]}"
+        "\"}");
     /* bob: two inline documents, one managed policy, one attachment naming a policy that is not
      * there (another path: a different ARN), which adds nothing. */
     json_t *u = json_pack("{s:s, s:{s:s, s:s}, s:[s, s]}", "UserName", "bob", "Policies", "a",
-                          DOC_A, "b", DOC_B, "Attached", ARN_M,
-                          "arn:aws:iam::" ACCT ":policy/m1");
+                          DOC_A, "b", DOC_B, "Attached", ARN_M, "arn:aws:iam::" ACCT ":policy/m1");
     char *us = json_dumps(u, JSON_COMPACT);
     json_decref(u);
     put(st, IAM_KIND_USER, "bob", us);
     free(us);
-    json_t *ro = json_pack("{s:s, s:{s:s}, s:[]}", "RoleName", "r1", "Policies", "p", DOC_R,
-                           "Attached");
+    json_t *ro =
+        json_pack("{s:s, s:{s:s}, s:[]}", "RoleName", "r1", "Policies", "p", DOC_R, "Attached");
     char *rs = json_dumps(ro, JSON_COMPACT);
     json_decref(ro);
     put(st, IAM_KIND_ROLE, "r1", rs);
