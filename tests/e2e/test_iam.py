@@ -960,7 +960,7 @@ def test_assume_role_trust_refuses(server, iam, users, roles, account, policy_en
     k = iam.create_access_key(UserName=u)["AccessKey"]
     with expect_error("AccessDenied", 403) as ei:
         client(server, "sts", creds=(k["AccessKeyId"], k["SecretAccessKey"])).assume_role(RoleArn=arn,
-                                                                                         RoleSessionName="s")
+                                                                                         RoleSessionName="s1")
     assert ei.value.response["Error"]["Message"] == \
         f"User: arn:aws:iam::{account}:user/{u} is not authorized to perform: sts:AssumeRole on resource: {arn}"
 
