@@ -10,6 +10,7 @@
 #include "auth/authz.h"
 #include "http/req.h"
 #include "http/server.h"
+#include "iam/qapi.h"
 #include "s3/errors.h"
 #include "s3/limits.h"
 #include "s3/s3util.h"
@@ -234,6 +235,21 @@ int route_request(struct req *r)
 
     /* The JSON 1.1 APIs on the same port are told apart by X-Amz-Target. */
     const char *target = req_header(r, "X-Amz-Target");
+    /* The Query APIs (IAM, STS): POST / with a form body, or GET /?Action=..., on no bucket. */
+    if (!target && strcmp(r->raw_path, "/") == 0) {
+        char *vbucket;
+        rc = bucket_from_host(r, &vbucket);
+        if (rc)
+            return rc;
+        const struct s3_op *pending = qapi_detect(r, vbucket != NULL);
+        free(vbucket);
+        if (pending) {
+            r->protocol = PROTO_QUERY;
+            snprintf(r->region, sizeof r->region, "%s", req_default_region(r));
+            r->op = pending;
+            return 0;
+        }
+    }
     if (target && strcmp(r->method, "POST") == 0) {
         r->protocol = PROTO_JSON;
         snprintf(r->region, sizeof r->region, "%s", req_default_region(r));
@@ -316,6 +332,21 @@ int route_prepare(struct req *r)
     if (!op->handler)
         return req_errorf(r, S3E_NotImplemented,
                           "The %s operation is not implemented by this server", op->name);
+    if (r->protocol == PROTO_QUERY) {
+        /* Not recorded until qapi_dispatch() has read which action this is: AWS records no
+         * call to an action that does not exist, nor one refused before it is known. */
+        r->audited = false;
+        if (r->who.type == PRINCIPAL_ANONYMOUS)
+            return req_api_error(r, 403, "MissingAuthenticationToken",
+                                 "Request is missing Authentication Token");
+        /* IAM is global: a signature for any region is good. STS is regional: the region it
+         * was signed for must be one this server serves (checked below). Authorization is the
+         * handler's (authz_identity_only): there is no bucket. */
+        if (!qapi_is_sts(op) || !r->sig_region[0] || req_region_served(r, r->sig_region)) {
+            int rc = limits_check_request(r);
+            return rc ? rc : body_init_for(r);
+        }
+    }
 
     bool needs_bucket = (op->shape == SHAPE_BUCKET || op->shape == SHAPE_OBJECT) &&
                         strcmp(op->name, "CreateBucket") != 0;

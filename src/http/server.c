@@ -34,6 +34,7 @@
 #include "auth/authn.h"
 #include "http/req.h"
 #include "http/route.h"
+#include "iam/qapi.h"
 #include "s3/errors.h"
 #include "store/sse.h"
 #include "util/hash.h"
@@ -516,6 +517,12 @@ static void answer_out_of_memory(struct req *r)
     if (r->protocol == PROTO_JSON)
         snprintf(r->oom_body, sizeof r->oom_body, "{\"__type\":\"%s\",\"message\":\"%s\"}", code,
                  msg);
+    else if (r->protocol == PROTO_QUERY)
+        snprintf(r->oom_body, sizeof r->oom_body,
+                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"%s\"><Error>"
+                 "<Type>Receiver</Type><Code>%s</Code><Message>%s</Message></Error>"
+                 "<RequestId>%s</RequestId></ErrorResponse>",
+                 qapi_is_sts(r->op) ? QAPI_STS_XMLNS : QAPI_IAM_XMLNS, code, msg, r->request_id);
     else
         snprintf(r->oom_body, sizeof r->oom_body,
                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s"
@@ -544,7 +551,9 @@ static void finalize(struct req *r, int rc)
         } else {
             r->status = s3err_status(r->error);
         }
-        if (r->protocol == PROTO_JSON) {
+        if (r->protocol == PROTO_QUERY) {
+            qapi_write_error(r);
+        } else if (r->protocol == PROTO_JSON) {
             const char *code = r->api_error[0] ? r->api_error : s3err_code(r->error);
             write_api_error_body(r, code);
             req_add_header(r, "Content-Type", "application/x-amz-json-1.1");
@@ -580,7 +589,7 @@ static enum MHD_Result queue(struct req *r)
         return MHD_NO;
     MHD_add_response_header(resp, "x-amz-request-id", r->request_id);
     MHD_add_response_header(resp, "x-amz-id-2", r->host_id);
-    if (r->protocol == PROTO_JSON)
+    if (r->protocol == PROTO_JSON || r->protocol == PROTO_QUERY)
         MHD_add_response_header(resp, "x-amzn-RequestId", r->request_id);
     MHD_add_response_header(resp, "Server", "s3trail");
     /* For HEAD, MHD sends the Content-Length of the (callback) response it would have sent,

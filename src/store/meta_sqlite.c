@@ -269,6 +269,11 @@ static const char *const migrations[] = {
                  "FROM access_keys WHERE access_key = ?1")                                         \
     X(S_KEY_INSERT, "INSERT INTO access_keys(access_key, secret, account_id, user_name, active, "  \
                     "created_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6)")                                  \
+    X(S_KEY_LIST_USER, "SELECT access_key, secret, account_id, user_name, active, created_ms "     \
+                       "FROM access_keys WHERE account_id = ?1 AND user_name = ?2 "                \
+                       "ORDER BY created_ms, access_key")                                          \
+    X(S_KEY_SET_ACTIVE, "UPDATE access_keys SET active = ?2 WHERE access_key = ?1")                \
+    X(S_KEY_DELETE, "DELETE FROM access_keys WHERE access_key = ?1")                               \
     X(S_BUCKET_GET, "SELECT " BUCKET_COLS " FROM buckets WHERE name = ?1")                         \
     X(S_BUCKET_LIST_GE, "SELECT " BUCKET_COLS " FROM buckets WHERE owner_account = ?1 "            \
                         "AND name >= ?2 ORDER BY name LIMIT ?3")                                   \
@@ -294,6 +299,9 @@ static const char *const migrations[] = {
     X(S_DOC_DELETE, "DELETE FROM docs WHERE kind = ?1 AND account_id = ?2 AND name = ?3")          \
     X(S_DOC_LIST, "SELECT account_id, name, value FROM docs WHERE kind = ?1 "                      \
                   "AND (?2 IS NULL OR account_id = ?2) ORDER BY account_id, name")                 \
+    X(S_DOC_PRUNE, "DELETE FROM docs WHERE kind = ?1 AND account_id = ?2 AND name IN ("           \
+                   "SELECT name FROM docs WHERE kind = ?1 AND account_id = ?2 "                    \
+                   "AND json_extract(value, '$.ExpiresMs') < ?3 LIMIT ?4)")                        \
     X(S_OBJECT_GET, "SELECT " OBJ_COLS " FROM objects WHERE bucket_id = ?1 AND key = ?2")          \
     X(S_OBJECT_ID, "SELECT id FROM objects WHERE bucket_id = ?1 AND key = ?2")                     \
     X(S_OBJECT_INSERT, "INSERT INTO objects(bucket_id, key, version_id, size, etag, mtime_ms, "    \
@@ -1050,6 +1058,101 @@ static int msq_key_get(void *be, const char *access_key, struct access_key *out)
     return rc;
 }
 
+static int step_changed(struct conn *c, sqlite3_stmt *s);
+
+static int row_key(sqlite3_stmt *s, struct access_key *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = COL_FIELD(s, 0, out->access_key);
+    if (!rc)
+        rc = COL_FIELD(s, 1, out->secret);
+    if (!rc)
+        rc = COL_FIELD(s, 2, out->account_id);
+    if (!rc)
+        rc = COL_FIELD(s, 3, out->user_name);
+    out->active = sqlite3_column_int(s, 4) != 0;
+    out->created_ms = sqlite3_column_int64(s, 5);
+    return rc;
+}
+
+static int msq_key_list(void *be, struct store_txn *t, const char *account, const char *user,
+                        struct access_key **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, t, &c);
+    if (!rc)
+        rc = stmt_get(c, S_KEY_LIST_USER, &s);
+    if (!rc)
+        rc = bind_str(s, 1, account);
+    if (!rc)
+        rc = bind_str(s, 2, user);
+    size_t cap = 0;
+    while (!rc) {
+        rc = step_row(s);
+        if (rc == -ENOENT) {
+            rc = 0;
+            break;
+        }
+        if (rc)
+            break;
+        if (*n == cap) {
+            size_t nc = cap ? 2 * cap : 4;
+            struct access_key *v = realloc(*out, nc * sizeof *v);
+            if (!v) {
+                rc = -ENOMEM;
+                break;
+            }
+            *out = v;
+            cap = nc;
+        }
+        rc = row_key(s, &(*out)[*n]);
+        if (!rc)
+            (*n)++;
+    }
+    stmt_done(s);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+static int msq_key_set_active(void *be, struct store_txn *t, const char *access_key, bool active)
+{
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, t, &c);
+    if (!rc)
+        rc = stmt_get(c, S_KEY_SET_ACTIVE, &s);
+    if (!rc)
+        rc = bind_str(s, 1, access_key);
+    if (!rc)
+        rc = bind_i64(s, 2, active ? 1 : 0);
+    if (!rc)
+        return step_changed(c, s);
+    stmt_done(s);
+    return rc;
+}
+
+static int msq_key_delete(void *be, struct store_txn *t, const char *access_key)
+{
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, t, &c);
+    if (!rc)
+        rc = stmt_get(c, S_KEY_DELETE, &s);
+    if (!rc)
+        rc = bind_str(s, 1, access_key);
+    if (!rc)
+        return step_changed(c, s);
+    stmt_done(s);
+    return rc;
+}
+
 static int msq_key_create(void *be, struct store_txn *t, const struct access_key *k)
 {
     struct conn *c;
@@ -1412,6 +1515,29 @@ static int msq_doc_set(void *be, struct store_txn *t, const char *kind, const ch
         return step_done(s);
     stmt_done(s);
     return rc;
+}
+
+static int msq_doc_prune(void *be, struct store_txn *t, const char *kind, const char *account,
+                         int64_t before_ms, size_t max)
+{
+    struct conn *c;
+    sqlite3_stmt *s = NULL;
+    int rc = conn_for(be, t, &c);
+    if (!rc)
+        rc = stmt_get(c, S_DOC_PRUNE, &s);
+    if (!rc)
+        rc = bind_str(s, 1, kind);
+    if (!rc)
+        rc = bind_str(s, 2, account);
+    if (!rc)
+        rc = bind_i64(s, 3, before_ms);
+    if (!rc)
+        rc = bind_i64(s, 4, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+    if (!rc)
+        rc = step_done(s);
+    else
+        stmt_done(s);
+    return rc ? rc : sqlite3_changes(c->db);
 }
 
 static int msq_doc_list(void *be, const char *kind, const char *account, struct store_doc **out,
@@ -2774,6 +2900,9 @@ const struct meta_backend store__meta_sqlite = {
     .account_create = msq_account_create,
     .key_get = msq_key_get,
     .key_create = msq_key_create,
+    .key_list = msq_key_list,
+    .key_set_active = msq_key_set_active,
+    .key_delete = msq_key_delete,
     .bucket_get = msq_bucket_get,
     .bucket_list = msq_bucket_list,
     .bucket_create = msq_bucket_create,
@@ -2785,6 +2914,7 @@ const struct meta_backend store__meta_sqlite = {
     .doc_get = msq_doc_get,
     .doc_set = msq_doc_set,
     .doc_list = msq_doc_list,
+    .doc_prune = msq_doc_prune,
     .object_get = msq_object_get,
     .object_put = msq_object_put,
     .object_delete = msq_object_delete,

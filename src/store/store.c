@@ -203,6 +203,44 @@ int store_txn_key_create(struct store_txn *t, const struct access_key *k)
     return t->st->meta->key_create(t->st->be, t, k);
 }
 
+int store_key_list_user(struct store *st, const char *account_id, const char *user_name,
+                        struct access_key **out, size_t *n)
+{
+    if (out)
+        *out = NULL;
+    if (n)
+        *n = 0;
+    if (!account_id || !user_name || !out || !n)
+        return -EINVAL;
+    return st->meta->key_list(st->be, NULL, account_id, user_name, out, n);
+}
+
+int store_txn_key_list_user(struct store_txn *t, const char *account_id, const char *user_name,
+                            struct access_key **out, size_t *n)
+{
+    if (out)
+        *out = NULL;
+    if (n)
+        *n = 0;
+    if (!t || !account_id || !user_name || !out || !n)
+        return -EINVAL;
+    return t->st->meta->key_list(t->st->be, t, account_id, user_name, out, n);
+}
+
+int store_txn_key_set_active(struct store_txn *t, const char *access_key, bool active)
+{
+    if (!t || !access_key)
+        return -EINVAL;
+    return t->st->meta->key_set_active(t->st->be, t, access_key, active);
+}
+
+int store_txn_key_delete(struct store_txn *t, const char *access_key)
+{
+    if (!t || !access_key)
+        return -EINVAL;
+    return t->st->meta->key_delete(t->st->be, t, access_key);
+}
+
 /* ---- buckets ------------------------------------------------------------------------------- */
 
 void store_bucket_free(struct bucket *b)
@@ -518,6 +556,14 @@ int store_doc_list(struct store *st, const char *kind, const char *account,
                    struct store_doc **out, size_t *n)
 {
     return st->meta->doc_list(st->be, kind, account, out, n);
+}
+
+int store_txn_doc_prune_expired(struct store_txn *t, const char *kind, const char *account,
+                                int64_t before_ms, size_t max)
+{
+    if (!t || !kind || !account)
+        return -EINVAL;
+    return t->st->meta->doc_prune(t->st->be, t, kind, account, before_ms, max);
 }
 
 int store_event_last_seq(struct store *st, int64_t *seq)

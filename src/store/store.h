@@ -100,6 +100,15 @@ int store_account_default(struct store *st, struct account *out) WUR;
 
 int store_txn_account_create(struct store_txn *t, const struct account *a) WUR; /* -EEXIST */
 int store_txn_key_create(struct store_txn *t, const struct access_key *k) WUR;  /* -EEXIST */
+/* The access keys of one IAM user (user_name "" = the account's root keys), oldest first. *out
+ * is an owned array (free(); NULL when n is 0). */
+int store_key_list_user(struct store *st, const char *account_id, const char *user_name,
+                        struct access_key **out, size_t *n) WUR;
+int store_txn_key_list_user(struct store_txn *t, const char *account_id, const char *user_name,
+                            struct access_key **out, size_t *n) WUR;
+/* -ENOENT when the key does not exist. */
+int store_txn_key_set_active(struct store_txn *t, const char *access_key, bool active) WUR;
+int store_txn_key_delete(struct store_txn *t, const char *access_key) WUR;
 
 /* ---- buckets ------------------------------------------------------------------------------- */
 
@@ -386,6 +395,11 @@ int store_txn_doc_set(struct store_txn *t, const char *kind, const char *account
                       const char *name, const char *value) WUR;
 int store_doc_list(struct store *st, const char *kind, const char *account,
                    struct store_doc **out, size_t *n) WUR;
+/* Deletes at most max documents of (kind, account) whose top-level number "ExpiresMs" is below
+ * before_ms (documents without it are kept): bounded, so it can ride along a writer item.
+ * Returns how many were deleted (>= 0) or -errno. */
+int store_txn_doc_prune_expired(struct store_txn *t, const char *kind, const char *account,
+                                int64_t before_ms, size_t max) WUR;
 
 /* ---- the event journal (CloudTrail records) --------------------------------------------------
  *

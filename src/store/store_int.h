@@ -90,6 +90,11 @@ struct meta_backend {
     int (*account_create)(void *be, struct store_txn *t, const struct account *a);
     int (*key_get)(void *be, const char *access_key, struct access_key *out);
     int (*key_create)(void *be, struct store_txn *t, const struct access_key *k);
+    /* An IAM user's keys (store.h); reads through t when not NULL. */
+    int (*key_list)(void *be, struct store_txn *t, const char *account, const char *user,
+                    struct access_key **out, size_t *n);
+    int (*key_set_active)(void *be, struct store_txn *t, const char *access_key, bool active);
+    int (*key_delete)(void *be, struct store_txn *t, const char *access_key);
 
     /* Buckets and their configuration documents. */
     int (*bucket_get)(void *be, struct store_txn *t, const char *name, struct bucket *out);
@@ -110,6 +115,9 @@ struct meta_backend {
                    const char *name, const char *value);
     int (*doc_list)(void *be, const char *kind, const char *account, struct store_doc **out,
                     size_t *n);
+    /* Deletes at most max documents whose "ExpiresMs" < before_ms; returns the count. */
+    int (*doc_prune)(void *be, struct store_txn *t, const char *kind, const char *account,
+                     int64_t before_ms, size_t max);
 
     /* Objects. put and delete record the blobs they stop naming with store__txn_drop_blob(). */
     int (*object_get)(void *be, struct store_txn *t, int64_t bucket_id, const char *key,

@@ -236,6 +236,138 @@ TEST(store_accounts_keys)
     teardown(&f);
 }
 
+/* An IAM user's keys: listed oldest first (tie broken by key id), deactivated, deleted; reads
+ * through a transaction see the transaction's own writes. */
+struct keyop {
+    const char *key;
+    int op; /* 0 deactivate, 1 activate, 2 delete, 3 delete then list in the txn */
+    size_t listed;
+};
+
+static int apply_keyop(struct store_txn *t, void *arg)
+{
+    struct keyop *o = arg;
+    if (o->op <= 1)
+        return store_txn_key_set_active(t, o->key, o->op == 1);
+    int rc = store_txn_key_delete(t, o->key);
+    if (rc || o->op == 2)
+        return rc;
+    struct access_key *v;
+    rc = store_txn_key_list_user(t, "111111111111", "bob", &v, &o->listed);
+    free(v);
+    return rc;
+}
+
+TEST(store_user_keys)
+{
+    struct fixture f;
+    if (!setup(&f, false))
+        return;
+    const char *ids[] = {"AKIAB2", "AKIAB1", "AKIAROOT"};
+    const char *users[] = {"bob", "bob", ""};
+    for (int i = 0; i < 3; i++) {
+        struct access_key k = {.active = true, .created_ms = i == 2 ? 1 : 10};
+        snprintf(k.access_key, sizeof k.access_key, "%s", ids[i]);
+        snprintf(k.secret, sizeof k.secret, "s%d", i);
+        snprintf(k.account_id, sizeof k.account_id, "111111111111");
+        snprintf(k.user_name, sizeof k.user_name, "%s", users[i]);
+        CHECK_EQ_INT(store_submit_wait(f.st, apply_key, &k), 0);
+    }
+    struct access_key *v = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(store_key_list_user(f.st, "111111111111", "bob", &v, &n), 0);
+    CHECK_EQ_INT(n, 2);
+    if (n == 2) { /* same creation time: key order */
+        CHECK_EQ_STR(v[0].access_key, "AKIAB1");
+        CHECK_EQ_STR(v[1].access_key, "AKIAB2");
+        CHECK_EQ_STR(v[1].secret, "s0");
+        CHECK(v[0].active);
+    }
+    free(v);
+    CHECK_EQ_INT(store_key_list_user(f.st, "111111111111", "", &v, &n), 0);
+    CHECK_EQ_INT(n, 1);
+    free(v);
+    CHECK_EQ_INT(store_key_list_user(f.st, "111111111111", "nobody", &v, &n), 0);
+    CHECK_EQ_INT(n, 0);
+    CHECK(v == NULL);
+    CHECK_EQ_INT(store_key_list_user(f.st, NULL, "bob", &v, &n), -EINVAL);
+
+    struct keyop o = {.key = "AKIAB1", .op = 0};
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_keyop, &o), 0);
+    struct access_key g;
+    CHECK_EQ_INT(store_key_get(f.st, "AKIAB1", &g), 0);
+    CHECK(!g.active);
+    o.op = 1;
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_keyop, &o), 0);
+    CHECK_EQ_INT(store_key_get(f.st, "AKIAB1", &g), 0);
+    CHECK(g.active);
+    o.key = "AKIANONE";
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_keyop, &o), -ENOENT);
+    o.op = 2;
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_keyop, &o), -ENOENT);
+    o = (struct keyop){.key = "AKIAB2", .op = 3, .listed = 99};
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_keyop, &o), 0);
+    CHECK_EQ_INT(o.listed, 1);
+    CHECK_EQ_INT(store_key_get(f.st, "AKIAB2", &g), -ENOENT);
+    teardown(&f);
+}
+
+/* Bounded prune of documents by their "ExpiresMs". */
+struct prune {
+    int64_t before;
+    size_t max;
+    int removed;
+};
+
+static int apply_docs(struct store_txn *t, void *arg)
+{
+    (void)arg;
+    char name[16], value[64];
+    int rc = 0;
+    for (int i = 0; !rc && i < 10; i++) {
+        snprintf(name, sizeof name, "d%d", i);
+        snprintf(value, sizeof value, "{\"ExpiresMs\":%d}", i * 100);
+        rc = store_txn_doc_set(t, "k", "", name, value);
+    }
+    if (!rc) /* no ExpiresMs: never pruned */
+        rc = store_txn_doc_set(t, "k", "", "keep", "{\"x\":1}");
+    if (!rc) /* another kind */
+        rc = store_txn_doc_set(t, "other", "", "o", "{\"ExpiresMs\":0}");
+    return rc;
+}
+
+static int apply_prune(struct store_txn *t, void *arg)
+{
+    struct prune *p = arg;
+    p->removed = store_txn_doc_prune_expired(t, "k", "", p->before, p->max);
+    return p->removed < 0 ? p->removed : 0;
+}
+
+TEST(store_doc_prune)
+{
+    struct fixture f;
+    if (!setup(&f, false))
+        return;
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_docs, NULL), 0);
+    struct prune p = {.before = 550, .max = 4};
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_prune, &p), 0);
+    CHECK_EQ_INT(p.removed, 4); /* six are expired (0..500), at most four go */
+    p.max = 10;
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_prune, &p), 0);
+    CHECK_EQ_INT(p.removed, 2);
+    CHECK_EQ_INT(store_submit_wait(f.st, apply_prune, &p), 0);
+    CHECK_EQ_INT(p.removed, 0);
+    struct store_doc *v;
+    size_t n;
+    CHECK_EQ_INT(store_doc_list(f.st, "k", "", &v, &n), 0);
+    CHECK_EQ_INT(n, 5); /* d6..d9 and keep */
+    store_docs_free(v, n);
+    CHECK_EQ_INT(store_doc_list(f.st, "other", "", &v, &n), 0);
+    CHECK_EQ_INT(n, 1);
+    store_docs_free(v, n);
+    teardown(&f);
+}
+
 /* ---- buckets ------------------------------------------------------------------------------ */
 
 static int apply_bucket_delete(struct store_txn *t, void *arg)
