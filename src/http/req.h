@@ -146,6 +146,9 @@ struct req {
      * and may see this event (it owns the object, or the object's ACL grants it the same
      * permission, or the operation is bucket-level), so the owner gets its own copy. */
     bool owner_copy;
+    /* authz_request() left the decision to the handler, which must call authz_object() once it
+     * has the object (auth/authz.h); a success answered with this still set is refused. */
+    bool authz_object_pending;
     int (*offload_work)(struct req *r);
     int (*then)(struct req *r);
     int commit_rc;

@@ -540,6 +540,11 @@ static void finalize(struct req *r, int rc)
 {
     if (rc < 0 && !r->error && !r->api_error[0])
         r->error = -rc;
+    if (r->authz_object_pending && !r->error && !r->api_error[0]) {
+        /* Fail closed: a handler answered without the object-level authorization it owed. */
+        log_error("%s answered without authz_object(): refused", r->op ? r->op->name : "?");
+        r->error = S3E_AccessDenied;
+    }
     bool failed = r->error || r->api_error[0];
     bool head = strcmp(r->method, "HEAD") == 0;
     if (failed) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "auth/acl.h"
+#include "auth/authz.h"
 #include "http/req.h"
 #include "s3/errors.h"
 #include "s3/handlers.h"
@@ -307,13 +308,16 @@ static int load_object(struct req *r, struct object_meta *m, enum ownership *own
     if (rc)
         return s3err_from_errno(rc);
     rc = store_object_get(r->st, r->bkt.id, r->key, m);
-    if (rc == -ENOENT)
-        return s3_no_such_key(r, r->key);
+    if (rc == -ENOENT) /* only a caller who may list learns that the key is absent */
+        return authz_may_list(r) ? s3_no_such_key(r, r->key) : req_error(r, S3E_AccessDenied, NULL);
     if (rc)
         return s3err_from_errno(rc);
     snprintf(owner_account, 13, "%s",
              *own == OWN_BUCKET_OWNER_ENFORCED ? r->bkt.owner_account : m->owner_account);
-    return 0;
+    rc = authz_object(r, owner_account, *own == OWN_BUCKET_OWNER_ENFORCED ? NULL : m->acl);
+    if (rc)
+        store_object_free(m);
+    return rc;
 }
 
 int h_get_object_acl(struct req *r)

@@ -784,6 +784,8 @@ static int del_apply(struct store_txn *t, void *arg)
     struct del_state *s = r->handler_state;
     for (size_t i = 0; i < s->n; i++) {
         struct del_entry *e = &s->v[i];
+        if (e->error)
+            continue;
         if (strlen(e->key) > S3_MAX_KEY_BYTES) {
             e->error = S3E_KeyTooLongError;
             continue;
@@ -843,6 +845,15 @@ int h_delete_objects(struct req *r)
     int rc = del_parse(r, s);
     if (rc)
         return rc;
+    /* Each key is its own s3:DeleteObject decision (a policy may allow some keys only); a
+     * refused key is reported in the result and left alone, as S3 does. */
+    for (size_t i = 0; i < s->n; i++) {
+        rc = authz_check(r, "s3:DeleteObject", &r->bkt, s->v[i].key, NULL, NULL, false);
+        if (rc == -S3E_AccessDenied)
+            s->v[i].error = S3E_AccessDenied;
+        else if (rc)
+            return rc;
+    }
     return req_commit(r, del_apply, del_then);
 }
 
@@ -920,12 +931,10 @@ int s3_copy_source(struct req *r, struct bucket *sb, struct object_meta *src)
         rc = req_error(r, S3E_AccessDenied, NULL);
         goto fail;
     }
-    bool anon = r->who.type == PRINCIPAL_ANONYMOUS;
-    bool bucket_owner = !anon && strcmp(r->who.account_id, sb->owner_account) == 0;
     rc = store_object_get(r->st, sb->id, key, src);
     if (rc == -ENOENT) {
         /* As for GET: only a caller who may list the source bucket learns the key is absent. */
-        rc = bucket_owner || acl_allows(sb->acl, &r->who, "READ")
+        rc = authz_check(r, "s3:ListBucket", sb, NULL, NULL, NULL, false) == 0
                  ? s3_no_such_key(r, key)
                  : req_error(r, S3E_AccessDenied, NULL);
         goto fail;
@@ -934,10 +943,9 @@ int s3_copy_source(struct req *r, struct bucket *sb, struct object_meta *src)
         rc = s3err_from_errno(rc);
         goto fail;
     }
-    bool object_owner = !anon && strcmp(r->who.account_id, src->owner_account) == 0;
-    if (!bucket_owner && !object_owner && !acl_allows(src->acl, &r->who, "READ")) {
+    rc = authz_check(r, "s3:GetObject", sb, key, src->owner_account, src->acl, true);
+    if (rc) {
         store_object_free(src);
-        rc = req_error(r, S3E_AccessDenied, NULL);
         goto fail;
     }
     free(path);

@@ -70,8 +70,8 @@ int s3_add_etag(struct req *r, const char *etag);
  * -S3E_InvalidStorageClass for unknown ones. */
 int s3_storage_class(struct req *r, char out[32]) __attribute__((warn_unused_result));
 
-/* Checks that the principal may read (perm "READ") or write the object per its stored ACL and
- * the bucket's; returns 0 or -S3E_AccessDenied (error set). */
+/* The object-level authorization of the current operation on m (authz_object() with m's owner
+ * and ACL); returns 0 or -S3E_AccessDenied (error set). */
 int s3_check_object_read(struct req *r, const struct object_meta *m)
     __attribute__((warn_unused_result));
 

@@ -4,8 +4,7 @@ grantees shown as CanonicalUser); the ACLs writes carry (PutObject, CopyObject,
 CreateMultipartUpload, CreateBucket); Put/Get/DeleteBucketOwnershipControls and who owns an
 object written by another account under each setting; and the CloudTrail record of each call.
 
-Access decided by grants (another account reading what an ACL grants it) is the authorizer's
-business; the tests that need the authorization rewrite to pass are marked xfail.
+Access decided by grants: another account reading or changing what an ACL grants it.
 """
 import json
 import uuid
@@ -18,7 +17,6 @@ XSI = "http://www.w3.org/2001/XMLSchema-instance"
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTH_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
-NEEDS_AUTHZ = pytest.mark.xfail(reason="needs authz rewrite", strict=False)
 
 
 def rid(resp):
@@ -463,7 +461,6 @@ def test_bucket_owner_enforced_owns_earlier_objects(s3, s3_alt, shared_bucket, m
         "Owner": main_owner, "Grants": [user(main_owner, "FULL_CONTROL")]}
 
 
-@NEEDS_AUTHZ
 def test_bucket_owner_enforced_writes_by_others(s3, s3_alt, bucket, main_owner, alt_owner, server):
     """Under BucketOwnerEnforced another account writes through a bucket policy (ACLs grant
     nothing), and the bucket owner owns what it writes."""
@@ -502,7 +499,6 @@ def test_no_grant_no_bucket_acl(s3_alt, bucket):
         s3_alt.put_bucket_acl(Bucket=bucket, ACL="public-read")
 
 
-@NEEDS_AUTHZ
 def test_no_grant_no_object_acl(s3, s3_alt, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     with expect_error("AccessDenied", 403):
@@ -511,7 +507,6 @@ def test_no_grant_no_object_acl(s3, s3_alt, bucket):
         s3_alt.put_object_acl(Bucket=bucket, Key="k", ACL="public-read")
 
 
-@NEEDS_AUTHZ
 def test_read_acp_grant_on_object(s3, s3_alt, bucket, main_owner, alt_owner):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", GrantReadACP=f'id="{alt_owner["ID"]}"')
     assert s3_alt.get_object_acl(Bucket=bucket, Key="k")["Grants"] == [user(alt_owner, "READ_ACP")]

@@ -299,6 +299,10 @@ def test_records(server, s3, s3_alt, bucket):
 
     with pytest.raises(ClientError) as ei:
         s3_alt.put_bucket_policy(Bucket=bucket, Policy=text)
-    rec = record_of(server, ei.value.response["ResponseMetadata"]["RequestId"])
+    # Another account's attempt on the bucket: the requester's record, and the bucket owner's copy.
+    recs = [r for r in journal(server)
+            if r.get("requestID") == ei.value.response["ResponseMetadata"]["RequestId"]]
+    assert len(recs) == 2 and recs[0]["sharedEventID"] == recs[1]["sharedEventID"]
+    rec = next(r for r in recs if r["recipientAccountId"] == server.alt_account["AccountId"])
     assert rec["eventName"] == "PutBucketPolicy"
     assert rec["errorCode"] == "AccessDenied"

@@ -179,7 +179,8 @@ def test_allocation_failures_under_mixed_load(faulty):
                 faulty.s3.delete_object(Bucket="faults", Key=key)
                 acked[key] = None
             elif op == "multi":
-                faulty.s3.delete_objects(Bucket="faults", Delete={"Objects": [{"Key": key}]})
+                out = faulty.s3.delete_objects(Bucket="faults", Delete={"Objects": [{"Key": key}]})
+                assert not out.get("Errors"), out["Errors"]
                 acked[key] = None
             else:
                 faulty.s3.get_bucket_policy(Bucket="faults")

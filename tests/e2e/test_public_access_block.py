@@ -3,8 +3,7 @@ Control (/v20180820/configuration/publicAccessBlock, with botocore's {AccountId}
 BlockPublicAcls and BlockPublicPolicy refusing public ACLs and policies when they are stored,
 GetBucketPolicyStatus, and the CloudTrail records of these calls.
 
-IgnorePublicAcls and RestrictPublicBuckets act when access is decided (the authorizer's); the
-tests of them, and those that need auth/iampol.c's iampol_is_public(), are marked xfail.
+IgnorePublicAcls and RestrictPublicBuckets act when access is decided.
 """
 import json
 import socket
@@ -21,8 +20,6 @@ from e2e_support import S3_NS, expect_error, journal, record_of
 S3CONTROL_NS = "http://awss3control.amazonaws.com/doc/2018-08-20/"
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
-NEEDS_AUTHZ = pytest.mark.xfail(reason="needs authz rewrite", strict=False)
-NEEDS_IS_PUBLIC = pytest.mark.xfail(reason="needs iampol_is_public (auth/iampol.c)", strict=False)
 ALL_OFF = {"BlockPublicAcls": False, "IgnorePublicAcls": False, "BlockPublicPolicy": False,
            "RestrictPublicBuckets": False}
 
@@ -156,7 +153,6 @@ def test_existing_public_acl_survives_block(s3, bucket):
     assert {"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"} in grants
 
 
-@NEEDS_AUTHZ
 def test_ignore_public_acls_at_access_time(s3, s3_anon, bucket):
     s3.put_object(Bucket=bucket, Key="pub", Body=b"hello", ACL="public-read")
     assert s3_anon.get_object(Bucket=bucket, Key="pub")["Body"].read() == b"hello"
@@ -193,7 +189,6 @@ def test_policy_status(server, raw, s3, bucket):
                                f'<PolicyStatus xmlns="{S3_NS}"><IsPublic>false</IsPublic></PolicyStatus>')
 
 
-@NEEDS_IS_PUBLIC
 def test_policy_status_public(s3, bucket):
     s3.put_bucket_policy(Bucket=bucket, Policy=public_policy(bucket))
     assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"] == {"IsPublic": True}
@@ -206,7 +201,6 @@ def test_block_public_policy_accepts_private_policies(server, s3, bucket):
         .startswith("arn:aws:iam::")
 
 
-@NEEDS_IS_PUBLIC
 def test_block_public_policy_refuses_public_policy(server, s3, bucket):
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={"BlockPublicPolicy": True})
     with expect_error("AccessDenied", 403) as ei:
