@@ -44,6 +44,8 @@ enum id_verdict { ID_NONE, ID_ALLOW, ID_DENY };
 
 struct az {
     struct req *r;
+    const struct bucket *bucket; /* the bucket of the resource being judged */
+    const char *list_prefix;     /* s3:prefix when a missing key asks whether it may be listed */
     /* identity policies of the requester (IAM principals only) */
     bool ids_loaded;
     char **ids;
@@ -163,6 +165,10 @@ static size_t condition_key(void *arg, const char *name, const char **vals, size
             snprintf(z->now_epoch, sizeof z->now_epoch, "%lld", (long long)ts.tv_sec);
             return one(strcasecmp(k, "CurrentTime") == 0 ? z->now_iso : z->now_epoch, vals, max);
         }
+        if (strcasecmp(k, "Referer") == 0)
+            return one(req_header(r, "Referer"), vals, max);
+        if (strcasecmp(k, "UserAgent") == 0)
+            return one(req_header(r, "User-Agent"), vals, max);
         if (strcasecmp(k, "PrincipalType") == 0)
             return one(principal_type_key(p), vals, max);
         if (strcasecmp(k, "userid") == 0)
@@ -195,6 +201,8 @@ static size_t condition_key(void *arg, const char *name, const char **vals, size
     }
     if (strncasecmp(name, "s3:", 3) == 0) {
         const char *k = name + 3;
+        if (strcasecmp(k, "prefix") == 0 && z->list_prefix)
+            return one(z->list_prefix, vals, max);
         if (strcasecmp(k, "prefix") == 0 || strcasecmp(k, "delimiter") == 0 ||
             strcasecmp(k, "max-keys") == 0)
             return one(req_query(r, k), vals, max);
@@ -210,7 +218,7 @@ static size_t condition_key(void *arg, const char *name, const char **vals, size
                                              : NULL,
                        vals, max);
         if (strcasecmp(k, "ResourceAccount") == 0)
-            return one(r->bkt_loaded ? r->bkt.owner_account : NULL, vals, max);
+            return one(z->bucket ? z->bucket->owner_account : NULL, vals, max);
         if (strcasecmp(k, "TlsVersion") == 0)
             return one(r->tls_version, vals, max);
         if (s3_header_key(k))
@@ -295,10 +303,11 @@ static int eval_doc(struct az *z, const char *doc, enum iampol_kind kind,
 }
 
 static enum id_verdict identity_side(struct az *z, const struct iampol_request *q,
-                                     enum deny_why *why)
+                                     enum deny_why *why, bool *session_limits)
 {
     const struct principal *p = &z->r->who;
     *why = WHY_NONE;
+    *session_limits = false;
     if (p->type == PRINCIPAL_ANONYMOUS || p->type == PRINCIPAL_AWS_SERVICE)
         return ID_NONE;
     enum id_verdict v;
@@ -333,6 +342,9 @@ static enum id_verdict identity_side(struct az *z, const struct iampol_request *
             *why = WHY_SESSION_EXPLICIT;
             return ID_DENY;
         }
+        /* It limits what a resource policy grants the role or user too (only a grant naming
+         * the session itself escapes it, which is not modelled: such a grant is limited). */
+        *session_limits = e == IAMPOL_NONE;
         if (v == ID_ALLOW && e == IAMPOL_NONE) {
             *why = WHY_SESSION_IMPLICIT;
             return ID_NONE;
@@ -378,6 +390,14 @@ static int refuse(struct req *r, enum deny_why why, const char *action, const ch
 }
 
 /* ---- S3 decisions --------------------------------------------------------------------------- */
+
+/* Get/Put/DeleteBucketPolicy: only the bucket owner's account may make them, and its root
+ * always may. */
+static bool policy_call(const char *action)
+{
+    return strcmp(action, "s3:GetBucketPolicy") == 0 || strcmp(action, "s3:PutBucketPolicy") == 0 ||
+           strcmp(action, "s3:DeleteBucketPolicy") == 0;
+}
 
 /* The ACL permission that grants an action, and whether the object's ACL (rather than the
  * bucket's) is the one that decides. NULL: no ACL grants the action (only the owner or a
@@ -456,7 +476,7 @@ struct target {
  * *owner_may says whether the bucket owner has the same permission (for its copy of the
  * event). */
 static enum deny_why decide(struct az *z, const struct target *t, const char *resource,
-                            bool *owner_may)
+                            bool *owner_may, const char **res_owner_out)
 {
     struct req *r = z->r;
     const struct principal *p = &r->who;
@@ -470,6 +490,8 @@ static enum deny_why decide(struct az *z, const struct target *t, const char *re
     if (res_owner != b->owner_account && strcmp(res_owner, b->owner_account) != 0 &&
         acls_disabled(z, b))
         res_owner = b->owner_account;
+    *res_owner_out = res_owner;
+    z->bucket = b;
     bool same = !anon && strcmp(p->account_id, res_owner) == 0;
     bool bucket_owner = !anon && strcmp(p->account_id, b->owner_account) == 0;
     const char *acl = on_object ? t->obj_acl : b->acl;
@@ -500,7 +522,8 @@ static enum deny_why decide(struct az *z, const struct target *t, const char *re
 
     /* 1. explicit denies */
     enum deny_why id_why;
-    enum id_verdict id = identity_side(z, &q, &id_why);
+    bool session_limits;
+    enum id_verdict id = identity_side(z, &q, &id_why, &session_limits);
     if (id == ID_DENY)
         return id_why;
     const char *policy = bucket_policy(z, b);
@@ -508,10 +531,7 @@ static enum deny_why decide(struct az *z, const struct target *t, const char *re
         return WHY_PLAIN;
     int bp = policy ? eval_doc(z, policy, IAMPOL_RESOURCE, &q) : IAMPOL_NONE;
     if (bp == IAMPOL_DENY) {
-        bool policy_call = strcmp(t->action, "s3:GetBucketPolicy") == 0 ||
-                           strcmp(t->action, "s3:PutBucketPolicy") == 0 ||
-                           strcmp(t->action, "s3:DeleteBucketPolicy") == 0;
-        if (!(policy_call && bucket_owner && p->type == PRINCIPAL_ROOT))
+        if (!(policy_call(t->action) && bucket_owner && p->type == PRINCIPAL_ROOT))
             return WHY_RES_EXPLICIT;
         bp = IAMPOL_NONE;
     }
@@ -519,13 +539,23 @@ static enum deny_why decide(struct az *z, const struct target *t, const char *re
     if ((bp == IAMPOL_ALLOW || bp == IAMPOL_ALLOW_ACCOUNT) &&
         (strcmp(res_owner, b->owner_account) != 0 || !policy_allow_counts(z, b, policy)))
         bp = IAMPOL_NONE;
+    if (bp == IAMPOL_ALLOW && session_limits)
+        bp = IAMPOL_NONE;
+
+    /* The resource owner's root needs nothing more: no ACL, ownership or block can refuse it. */
+    if (same && p->type == PRINCIPAL_ROOT)
+        return WHY_NONE;
 
     /* 2. ACL grants: to the requester's account (which delegates to its identity policies, as
      * a grant by account does) or to a group that includes it (everyone). */
     bool acl_account = false, acl_public = false;
     if (perm && acl && !acls_disabled(z, b)) {
         acl_account = !anon && acl_allows_ex(acl, p, perm, true);
-        if (!acl_account && acl_allows_ex(acl, p, perm, false))
+        /* Group grants on their own: the same principal without its account's canonical id
+         * matches only AllUsers / AuthenticatedUsers. */
+        struct principal groups_only = *p;
+        groups_only.canonical_id[0] = '\0';
+        if (acl_allows_ex(acl, &groups_only, perm, false))
             acl_public = !blocks(z, b)->ignore_public_acls;
     }
     if (z->failed)
@@ -551,10 +581,10 @@ static bool explains(const struct req *r, const char *res_owner)
     return !anonymous(&r->who) && strcmp(r->who.account_id, res_owner) == 0;
 }
 
-static int judge(struct req *r, const struct target *t, bool set_error, bool *owner_may)
+/* One decision with what z has loaded already (a batch shares one z). */
+static int judge_in(struct az *z, const struct target *t, bool set_error, bool *owner_may)
 {
-    struct az z;
-    az_init(&z, r);
+    struct req *r = z->r;
     struct buf arn = BUF_INIT;
     arn_of(&arn, t->b->name, t->key);
     int rc = 0;
@@ -562,22 +592,28 @@ static int judge(struct req *r, const struct target *t, bool set_error, bool *ow
         rc = set_error ? req_error(r, S3E_ServiceUnavailable, NULL) : -S3E_ServiceUnavailable;
         goto out;
     }
-    enum deny_why why = decide(&z, t, arn.data, owner_may);
-    if (z.failed) {
+    const char *res_owner = t->b->owner_account;
+    enum deny_why why = decide(z, t, arn.data, owner_may, &res_owner);
+    if (z->failed) {
         /* The decision could not be made (the store or memory failed): the server's fault, not
          * a refusal. Nothing is allowed on it. */
-        int e = -s3err_from_errno(z.failed);
+        int e = -s3err_from_errno(z->failed);
         rc = set_error ? req_error(r, e, NULL) : -e;
     } else if (why != WHY_NONE) {
-        bool on_object;
-        acl_perm_for(t->action, &on_object);
-        const char *res_owner = on_object && t->obj_owner ? t->obj_owner : t->b->owner_account;
         if (!explains(r, res_owner))
             why = WHY_PLAIN;
         rc = set_error ? refuse(r, why, t->action, arn.data, true) : -S3E_AccessDenied;
     }
 out:
     buf_free(&arn);
+    return rc;
+}
+
+static int judge(struct req *r, const struct target *t, bool set_error, bool *owner_may)
+{
+    struct az z;
+    az_init(&z, r);
+    int rc = judge_in(&z, t, set_error, owner_may);
     az_free(&z);
     return rc;
 }
@@ -593,7 +629,15 @@ bool authz_may_list(struct req *r)
     if (!r->bkt_loaded)
         return false;
     struct target t = {.action = "s3:ListBucket", .b = &r->bkt};
-    return judge(r, &t, false, NULL) == 0;
+    struct az z;
+    az_init(&z, r);
+    /* The question is whether a listing could show this key: one with the key as its prefix
+     * (so a policy granting s3:ListBucket under a "public/" prefix reveals public/x missing, not
+     * private/x). */
+    z.list_prefix = r->key;
+    bool ok = judge_in(&z, &t, false, NULL) == 0;
+    az_free(&z);
+    return ok;
 }
 
 /* Requests that address no existing bucket: the service (ListBuckets), the account (S3
@@ -645,6 +689,14 @@ int authz_request(struct req *r)
     bool owner_may = false;
     int rc = judge(r, &t, true, &owner_may);
     r->owner_copy = cross && owner_may;
+    /* S3: "If you have the correct permissions, but you're not using an identity that belongs
+     * to the bucket owner's account, Amazon S3 returns a 405 Method Not Allowed error." A policy
+     * granting another account s3:* must not hand it the policy itself. */
+    if (!rc && cross && policy_call(op->iam_action)) {
+        buf_printf(&r->error_extra, "<Method>%s</Method><ResourceType>BUCKET</ResourceType>",
+                   r->method);
+        rc = req_error(r, S3E_MethodNotAllowed, NULL);
+    }
     return rc;
 }
 
@@ -657,6 +709,23 @@ int authz_object(struct req *r, const char *owner, const char *acl)
     bool owner_may = false;
     int rc = judge(r, &t, true, &owner_may);
     r->owner_copy = r->owner_copy && owner_may;
+    return rc;
+}
+
+int authz_check_keys(struct req *r, const char *action, const struct bucket *b,
+                     const char *const *keys, size_t n, bool *denied)
+{
+    struct az z;
+    az_init(&z, r);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct target t = {.action = action, .b = b, .key = keys[i]};
+        rc = judge_in(&z, &t, false, NULL);
+        denied[i] = rc == -S3E_AccessDenied;
+        if (denied[i])
+            rc = 0;
+    }
+    az_free(&z);
     return rc;
 }
 
@@ -679,7 +748,8 @@ int authz_identity_only(struct req *r, const char *action, const char *resource)
         .key_arg = &z,
     };
     enum deny_why why;
-    enum id_verdict v = identity_side(&z, &q, &why);
+    bool session_limits;
+    enum id_verdict v = identity_side(&z, &q, &why, &session_limits);
     int failed = z.failed;
     az_free(&z);
     if (failed)

@@ -48,6 +48,7 @@
 #define S3TRAIL_AUTHZ_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct req;
 
@@ -69,9 +70,17 @@ int authz_check(struct req *r, const char *action, const struct bucket *b, const
                 const char *owner, const char *acl, bool set_error)
     __attribute__((warn_unused_result));
 
-/* Whether the requester may list the addressed bucket (s3:ListBucket). S3 tells a caller that a
- * key does not exist (NoSuchKey) only then; anyone else gets AccessDenied, so keys cannot be
- * probed. */
+/* authz_check() of one action on many keys of bucket b (none read: the bucket owner is the
+ * resource owner), sharing what the decisions load (DeleteObjects' up to 1000 keys need the
+ * identity and bucket policies once). denied[i] tells each refusal; returns 0, or the first
+ * failure that was not a refusal (-S3E_ServiceUnavailable, ...), nothing set on r. */
+int authz_check_keys(struct req *r, const char *action, const struct bucket *b,
+                     const char *const *keys, size_t n, bool *denied)
+    __attribute__((warn_unused_result));
+
+/* Whether the requester may list the addressed bucket (s3:ListBucket, judged as a listing with
+ * the addressed key as its prefix). S3 tells a caller that a key does not exist (NoSuchKey) only
+ * then; anyone else gets AccessDenied, so keys cannot be probed. */
 bool authz_may_list(struct req *r);
 
 /* Whether the requester's account owns the addressed bucket. */

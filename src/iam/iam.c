@@ -105,6 +105,13 @@ static int load(struct req *r, const struct ent *e, const char *name, json_t **d
 
 static int authorize(struct req *r, const char *resource)
 {
+    /* IAM refuses federated users and GetSessionToken sessions (which carry no MFA here), so
+     * temporary credentials cannot mint long-term ones; role sessions may call IAM. */
+    const struct principal *p = &r->who;
+    if (p->type == PRINCIPAL_FEDERATED_USER ||
+        (p->session && (p->type == PRINCIPAL_IAM_USER || p->type == PRINCIPAL_ROOT)))
+        return req_api_error(r, 403, "AccessDenied",
+                             "Cannot call %s with session credentials", r->op->name);
     return authz_identity_only(r, r->op->iam_action, resource);
 }
 

@@ -173,7 +173,7 @@ static int add_managed(struct store *st, const char *account, const char *arn, s
 
 /* An entity's (user's or role's) inline documents, then its attached managed ones. */
 static int add_entity(struct store *st, const char *kind, const char *account, const char *name,
-                      struct doclist *d)
+                      const char *id_member, const char *want_id, struct doclist *d)
 {
     json_t *e = NULL;
     int rc = iam_doc_get(st, kind, account, name, &e);
@@ -181,6 +181,13 @@ static int add_entity(struct store *st, const char *kind, const char *account, c
         return 0;
     if (rc)
         return rc;
+    /* A user or role deleted and made again under the same name is another entity: credentials
+     * issued to the old one (sessions, by name) get none of the new one's policies. */
+    const char *id = json_string_value(json_object_get(e, id_member));
+    if (want_id && want_id[0] && (!id || strcmp(id, want_id) != 0)) {
+        json_decref(e);
+        return 0;
+    }
     const char *pname;
     json_t *doc;
     json_object_foreach(json_object_get(e, "Policies"), pname, doc)
@@ -209,14 +216,17 @@ int iam_identity_policies(struct store *st, const struct principal *p, char ***d
     int rc = 0;
     switch (p->type) {
     case PRINCIPAL_IAM_USER:
-        rc = add_entity(st, IAM_KIND_USER, p->account_id, p->user_name, &d);
+        rc = add_entity(st, IAM_KIND_USER, p->account_id, p->user_name, "UserId", p->unique_id,
+                        &d);
         break;
     case PRINCIPAL_ASSUMED_ROLE:
-        rc = add_entity(st, IAM_KIND_ROLE, p->account_id, p->issuer_name, &d);
+        rc = add_entity(st, IAM_KIND_ROLE, p->account_id, p->issuer_name, "RoleId",
+                        p->issuer_principal_id, &d);
         break;
     case PRINCIPAL_FEDERATED_USER:
         if (strcmp(p->issuer_type, "IAMUser") == 0)
-            rc = add_entity(st, IAM_KIND_USER, p->account_id, p->issuer_name, &d);
+            rc = add_entity(st, IAM_KIND_USER, p->account_id, p->issuer_name, "UserId",
+                            p->issuer_principal_id, &d);
         break;
     default:
         break;

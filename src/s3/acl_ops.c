@@ -383,6 +383,7 @@ static int acl_requested(struct req *r, const char *owner, const char *bucket_ow
 struct put_state {
     char *acl;              /* the stored form to write */
     char owner_account[13]; /* PutObjectAcl: the owner the ACL was computed for */
+    int64_t object_id;      /* PutObjectAcl: the object authorized (its ACL granted WRITE_ACP) */
 };
 
 static void put_state_free(void *p)
@@ -442,8 +443,9 @@ int h_put_bucket_acl(struct req *r)
 }
 
 /* The object is read again inside the transaction: a PUT may have replaced it since the ACL was
- * computed. Its replacement takes the ACL when it has the same owner (the ACL depends on nothing
- * else); another owner's object is left alone and the client asked to retry (SlowDown). */
+ * computed and the call authorized. Only the object that was authorized takes the ACL (its
+ * replacement's own ACL may not grant the caller WRITE_ACP); a replaced object is left alone and
+ * the client asked to retry (SlowDown). */
 static int put_object_apply(struct store_txn *t, void *arg)
 {
     struct req *r = arg;
@@ -452,8 +454,7 @@ static int put_object_apply(struct store_txn *t, void *arg)
     int rc = store_txn_object_get(t, r->bkt.id, r->key, &m);
     if (rc)
         return rc == -ENOENT ? -ENOKEY : rc;
-    rc = strcmp(m.owner_account, s->owner_account) == 0 ? store_txn_object_set_acl(t, m.id, s->acl)
-                                                        : -EAGAIN;
+    rc = m.id == s->object_id ? store_txn_object_set_acl(t, m.id, s->acl) : -EAGAIN;
     store_object_free(&m);
     return rc;
 }
@@ -470,6 +471,7 @@ int h_put_object_acl(struct req *r)
     if (rc)
         return rc;
     snprintf(s->owner_account, sizeof s->owner_account, "%s", m.owner_account);
+    s->object_id = m.id;
     store_object_free(&m);
     char owner[65], bucket_owner[65];
     rc = canonical_of(r, owner_account, owner);

@@ -1189,8 +1189,8 @@ int h_abort_multipart_upload(struct req *r)
 
 /* ---- ListParts ------------------------------------------------------------------------------ */
 
-/* Initiator and Owner: the account that created the upload (S3 names the same account twice
- * unless an IAM user initiated it, which arrives with the identity issue). */
+/* Initiator and Owner: the account that created the upload. S3 names an IAM user initiator by
+ * its ARN; the upload keeps only the account, so both name the account. */
 static void put_initiator_owner(struct buf *b, struct store *st, const char *account)
 {
     s3_put_owner(b, st, "Initiator", account);

@@ -758,9 +758,10 @@ static int del_parse(struct req *r, struct del_state *s)
             rc = -S3E_MalformedXML;
             break;
         }
-        char *key = s3_xml_child_text(c, "Key");
-        if (!key) {
-            rc = -S3E_MalformedXML;
+        xmlNodePtr kn = s3_xml_child(c, "Key");
+        char *key = kn ? (char *)xmlNodeGetContent(kn) : NULL;
+        if (!key) { /* no <Key>, or no memory for its text */
+            rc = kn ? -S3E_ServiceUnavailable : -S3E_MalformedXML;
             break;
         }
         struct del_entry *v = realloc(s->v, (s->n + 1) * sizeof *v);
@@ -847,13 +848,20 @@ int h_delete_objects(struct req *r)
         return rc;
     /* Each key is its own s3:DeleteObject decision (a policy may allow some keys only); a
      * refused key is reported in the result and left alone, as S3 does. */
-    for (size_t i = 0; i < s->n; i++) {
-        rc = authz_check(r, "s3:DeleteObject", &r->bkt, s->v[i].key, NULL, NULL, false);
-        if (rc == -S3E_AccessDenied)
+    const char **keys = calloc(s->n, sizeof *keys);
+    bool *denied = calloc(s->n, sizeof *denied);
+    rc = keys && denied ? 0 : -S3E_ServiceUnavailable;
+    for (size_t i = 0; !rc && i < s->n; i++)
+        keys[i] = s->v[i].key;
+    if (!rc)
+        rc = authz_check_keys(r, "s3:DeleteObject", &r->bkt, keys, s->n, denied);
+    for (size_t i = 0; !rc && i < s->n; i++)
+        if (denied[i])
             s->v[i].error = S3E_AccessDenied;
-        else if (rc)
-            return rc;
-    }
+    free(keys);
+    free(denied);
+    if (rc)
+        return req_error(r, -rc, NULL);
     return req_commit(r, del_apply, del_then);
 }
 

@@ -12,11 +12,10 @@
  * the client sent it, and GetBucketPolicy gives those bytes back (s3-tests expects the bytes
  * sent; AWS itself answers a re-serialisation of the same document).
  *
- * What a stored policy does NOT do yet: authorization (auth/authz.c) reads bucket and object
- * ACLs only, so a policy grants and denies nothing to requests here. Only the bucket owner may
- * set, read or delete it (authz requires the owner for the three actions), which is also why
- * x-amz-confirm-remove-self-bucket-access is accepted and has no effect: no policy can lock the
- * owner out.
+ * The stored policy is enforced by auth/authz.c (through auth/iampol.c). Its Deny statements
+ * bind everyone except the bucket owner's root on the three policy calls themselves, so no
+ * policy can lock the owner out, which is also why x-amz-confirm-remove-self-bucket-access is
+ * accepted and has no effect.
  *
  * The checks follow what S3 was recorded answering; each message is S3's (sources in policy.c).
  */

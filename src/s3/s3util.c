@@ -15,6 +15,7 @@
 #include "http/req.h"
 #include "s3/errors.h"
 #include "s3/limits.h"
+#include "util/fault.h"
 #include "util/hash.h"
 
 void s3_time_iso8601(int64_t ms, char out[32])
@@ -244,6 +245,7 @@ int s3_parse_xml_body(struct req *r, xmlDocPtr *doc)
         return req_error(r, S3E_MalformedXML, NULL);
     /* No network, no entity substitution, no DTD loading: request bodies are untrusted. */
     xmlResetLastError();
+    unsigned long failures = fault_alloc_failures();
     *doc = xmlReadMemory(r->body.mem.data, (int)r->body.mem.len, "body.xml", NULL,
                          XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                              XML_PARSE_NOBLANKS);
@@ -251,7 +253,7 @@ int s3_parse_xml_body(struct req *r, xmlDocPtr *doc)
      * hand one back, with the text it could not allocate left out (a DeleteObjects <Key>a2</Key>
      * read as an empty key), so the error is looked at even when a tree came back. */
     const xmlError *e = xmlGetLastError();
-    bool oom = e && e->code == XML_ERR_NO_MEMORY;
+    bool oom = (e && e->code == XML_ERR_NO_MEMORY) || fault_alloc_failures() != failures;
     if (oom || !*doc || !xmlDocGetRootElement(*doc)) {
         if (*doc)
             xmlFreeDoc(*doc);

@@ -1331,6 +1331,10 @@ static void error_fields(struct recw *w)
     const char *msg = r->error_message ? r->error_message
                       : r->api_error[0] && !r->error ? ""
                                                      : s3err_message(r->error);
+    /* The owner's copy never explains an AccessDenied: the IAM-style text names the requester's
+     * user or role ARN, which the copy's AWSAccount identity deliberately leaves out. */
+    if (w->owner_view && !r->api_error[0] && r->error == S3E_AccessDenied)
+        msg = s3err_message(r->error);
     J_LIT(b, ",\"errorCode\":\"");
     j_inner(b, code, utf8_cut(code, strlen(code), TEXT_MAX));
     J_LIT(b, "\",\"errorMessage\":\"");
@@ -1459,11 +1463,17 @@ static bool grants_by_email(const struct req *r)
         return false;
     /* Depth: libxml2 refuses documents nested deeper than 256 levels without XML_PARSE_HUGE, so
      * the recursion is bounded. */
+    xmlResetLastError();
     xmlDocPtr doc = xmlReadMemory(r->body.mem.data, (int)r->body.mem.len, "body.xml", NULL,
                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
     bool found = root && strcmp((const char *)root->name, "AccessControlPolicy") == 0 &&
                  xml_has_email(root->children);
+    /* A parse that ran out of memory cannot tell: redact (a later parse of the same body for
+     * requestParameters might succeed and would carry the address). */
+    const xmlError *e = xmlGetLastError();
+    if (e && e->code == XML_ERR_NO_MEMORY)
+        found = true;
     if (doc)
         xmlFreeDoc(doc);
     return found;

@@ -200,19 +200,34 @@ int fault_reload(void)
 
 /* The jansson and libxml2 allocators, installed only when fault injection is configured, so an
  * alloc rule reaches the JSON and XML parsers too. */
+/* Failed allocations of this thread through the hooks below, injected or real. */
+static __thread unsigned long alloc_failures;
+
+unsigned long fault_alloc_failures(void)
+{
+    return alloc_failures;
+}
+
+static void *counted(void *p)
+{
+    if (!p)
+        alloc_failures++;
+    return p;
+}
+
 static void *fault_malloc(size_t n)
 {
-    return fault_hit(FAULT_ALLOC) == FAULT_NOMEM ? NULL : malloc(n);
+    return counted(fault_hit(FAULT_ALLOC) == FAULT_NOMEM ? NULL : malloc(n));
 }
 
 static void *fault_realloc(void *p, size_t n)
 {
-    return fault_hit(FAULT_ALLOC) == FAULT_NOMEM ? NULL : realloc(p, n);
+    return counted(fault_hit(FAULT_ALLOC) == FAULT_NOMEM ? NULL : realloc(p, n));
 }
 
 static char *fault_strdup(const char *s)
 {
-    return fault_hit(FAULT_ALLOC) == FAULT_NOMEM ? NULL : strdup(s);
+    return counted(fault_hit(FAULT_ALLOC) == FAULT_NOMEM ? NULL : strdup(s));
 }
 
 int fault_init(void)

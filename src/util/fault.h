@@ -69,6 +69,12 @@ static inline enum fault_kind fault_hit(enum fault_point p)
     return fault__hit(p);
 }
 
+/* How many allocations of the calling thread failed (injected or real) through the jansson and
+ * libxml2 allocators since it started. A parser that may return a partial result when memory
+ * runs out (libxml2 drops the text or node it could not allocate, and its last error may be a
+ * later one) is judged by comparing this before and after. */
+unsigned long fault_alloc_failures(void);
+
 /* Reads S3TRAIL_FAULTS_FILE if it is set, and installs failing allocators for jansson and
  * libxml2 (they only fail while an alloc rule is armed). Call once, before any other thread
  * starts. Returns 0, or -EINVAL (logged) for a rule it cannot parse: nothing is armed then. */

@@ -455,3 +455,70 @@ def test_cross_account_management_event_is_in_both_event_histories(world):
     assert owners["userIdentity"] == {"type": "AWSAccount", "principalId": world.acct_b,
                                       "accountId": world.acct_b}
     assert mine["userIdentity"]["type"] == "Root"
+
+
+# ---- regressions from review ----------------------------------------------------------------------
+
+def test_another_account_never_gets_the_bucket_policy_calls(world):
+    """Even with s3:* granted, the policy calls belong to the owner's account: 405 (S3's answer
+    to a permitted identity of another account)."""
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": world.acct_b}, "Action": "s3:*",
+         "Resource": [f"arn:aws:s3:::{world.bucket}", f"arn:aws:s3:::{world.bucket}/*"]}]}
+    world.s3_a.put_bucket_policy(Bucket=world.bucket, Policy=json.dumps(policy))
+    try:
+        for call in (lambda: world.s3_b.get_bucket_policy(Bucket=world.bucket),
+                     lambda: world.s3_b.delete_bucket_policy(Bucket=world.bucket),
+                     lambda: world.s3_b.put_bucket_policy(Bucket=world.bucket, Policy=json.dumps(policy))):
+            assert denied(call)[0] == "MethodNotAllowed"
+        assert json.loads(world.s3_a.get_bucket_policy(Bucket=world.bucket)["Policy"]) == policy
+    finally:
+        world.s3_a.delete_bucket_policy(Bucket=world.bucket)
+
+
+def test_session_policy_limits_what_a_bucket_policy_grants_the_role(world, server):
+    iam_a = svc(server, "iam", server.access_key, server.secret_key)
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": world.acct_a}, "Action": "sts:AssumeRole"}]}
+    role = iam_a.create_role(RoleName="narrowed", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam_a.put_user_policy(UserName="alice", PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    world.s3_a.put_bucket_policy(Bucket=world.bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": role["Arn"]}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{world.bucket}/*"}]}))
+    try:
+        sts = svc(server, "sts", world.alice_key["AccessKeyId"], world.alice_key["SecretAccessKey"])
+        wide = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="wide")["Credentials"]
+        assert s3_of(server, wide).get_object(Bucket=world.bucket, Key="doc.txt")["Body"].read() == b"doc.txt"
+        narrow = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="narrow", Policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}))["Credentials"]
+        assert denied(lambda: s3_of(server, narrow).get_object(Bucket=world.bucket, Key="doc.txt"))[0] \
+            == "AccessDenied"
+    finally:
+        world.s3_a.delete_bucket_policy(Bucket=world.bucket)
+        iam_a.delete_user_policy(UserName="alice", PolicyName="assume")
+
+
+def test_public_read_object_is_readable_by_a_user_without_policies(world):
+    world.s3_a.put_object(Bucket=world.bucket, Key="public/open.txt", Body=b"open", ACL="public-read")
+    s3 = s3_of(world.server, world.alice_key)
+    assert s3.get_object(Bucket=world.bucket, Key="public/open.txt")["Body"].read() == b"open"
+
+
+def test_owner_copy_of_a_refusal_does_not_name_the_requesters_user(world, server):
+    """B's object in A's bucket, readable by A: B's user without policies is refused with the
+    IAM-style text naming its ARN; A's copy of the event says only Access Denied."""
+    world.s3_a.put_bucket_policy(Bucket=world.bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": world.acct_b}, "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{world.bucket}/*"}]}))
+    try:
+        world.s3_b.put_object(Bucket=world.bucket, Key="from-b", Body=b"b", ACL="bucket-owner-read")
+    finally:
+        world.s3_a.delete_bucket_policy(Bucket=world.bucket)
+    code, msg, request_id = denied(lambda: s3_of(server, world.dave_key).get_object(Bucket=world.bucket, Key="from-b"))
+    assert code == "AccessDenied" and msg.startswith(f"User: {world.dave['Arn']} is not authorized")
+    by = {r["recipientAccountId"]: r for r in records_of(server, request_id)}
+    assert by[world.acct_b]["errorMessage"] == msg
+    assert by[world.acct_a]["errorMessage"] == "Access Denied"
+    assert world.dave["Arn"] not in json.dumps(by[world.acct_a])
