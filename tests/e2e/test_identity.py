@@ -395,6 +395,9 @@ def test_presigned_urls_carry_the_signers_rights(world):
     ({"DateGreaterThan": {"aws:CurrentTime": "2000-01-01T00:00:00Z"}}, True),
     ({"Null": {"aws:SourceArn": "true"}}, True),
     ({"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}, True),
+    ({"StringLike": {"aws:Referer": "http://www.example.com/*"}}, False),  # boto3 sends none
+    ({"StringLikeIfExists": {"aws:Referer": "http://www.example.com/*"}}, True),
+    ({"StringLike": {"aws:UserAgent": "*Boto3*"}}, True),
 ])
 def test_bucket_policy_conditions(world, condition, allowed):
     cond = json.loads(json.dumps(condition).replace("ACCT_B", world.acct_b))
@@ -522,3 +525,63 @@ def test_owner_copy_of_a_refusal_does_not_name_the_requesters_user(world, server
     assert by[world.acct_b]["errorMessage"] == msg
     assert by[world.acct_a]["errorMessage"] == "Access Denied"
     assert world.dave["Arn"] not in json.dumps(by[world.acct_a])
+
+
+def test_session_credentials_without_a_role_cannot_call_iam(world, server):
+    iam_a = svc(server, "iam", server.access_key, server.secret_key)
+    iam_a.put_user_policy(UserName="bob", PolicyName="iam-read", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}))
+    try:
+        sts = svc(server, "sts", world.bob_key["AccessKeyId"], world.bob_key["SecretAccessKey"])
+        assert svc(server, "iam", world.bob_key["AccessKeyId"], world.bob_key["SecretAccessKey"]) \
+            .get_user()["User"]["UserName"] == "bob"
+        for creds in (sts.get_session_token(DurationSeconds=900)["Credentials"],
+                      sts.get_federation_token(Name="fed-iam", DurationSeconds=900, Policy=json.dumps({
+                          "Version": "2012-10-17",
+                          "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}))["Credentials"]):
+            iam = svc(server, "iam", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+            assert denied(lambda: iam.get_user(UserName="bob"))[0] == "AccessDenied"
+    finally:
+        iam_a.delete_user_policy(UserName="bob", PolicyName="iam-read")
+
+
+def test_a_recreated_role_does_not_serve_old_sessions(world, server):
+    iam_a = svc(server, "iam", server.access_key, server.secret_key)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": world.acct_a}, "Action": "sts:AssumeRole"}]})
+    read = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{world.bucket}/*"}]})
+    iam_a.create_role(RoleName="phoenix", AssumeRolePolicyDocument=trust)
+    iam_a.put_role_policy(RoleName="phoenix", PolicyName="read", PolicyDocument=read)
+    iam_a.put_user_policy(UserName="alice", PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    try:
+        sts = svc(server, "sts", world.alice_key["AccessKeyId"], world.alice_key["SecretAccessKey"])
+        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{world.acct_a}:role/phoenix",
+                                RoleSessionName="old")["Credentials"]
+        assert s3_of(server, creds).get_object(Bucket=world.bucket, Key="doc.txt")["Body"].read() == b"doc.txt"
+        iam_a.delete_role_policy(RoleName="phoenix", PolicyName="read")
+        iam_a.delete_role(RoleName="phoenix")
+        iam_a.create_role(RoleName="phoenix", AssumeRolePolicyDocument=trust)
+        iam_a.put_role_policy(RoleName="phoenix", PolicyName="read", PolicyDocument=read)
+        assert denied(lambda: s3_of(server, creds).get_object(Bucket=world.bucket, Key="doc.txt"))[0] \
+            == "AccessDenied"
+    finally:
+        iam_a.delete_user_policy(UserName="alice", PolicyName="assume")
+        iam_a.delete_role_policy(RoleName="phoenix", PolicyName="read")
+        iam_a.delete_role(RoleName="phoenix")
+
+
+def test_a_missing_key_is_revealed_only_under_a_listable_prefix(world):
+    """NoSuchKey needs s3:ListBucket, judged as a listing of the key as prefix."""
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": world.acct_b}, "Action": "s3:ListBucket",
+         "Resource": f"arn:aws:s3:::{world.bucket}", "Condition": {"StringLike": {"s3:prefix": "public/*"}}},
+        {"Effect": "Allow", "Principal": {"AWS": world.acct_b}, "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{world.bucket}/*"}]}
+    world.s3_a.put_bucket_policy(Bucket=world.bucket, Policy=json.dumps(policy))
+    try:
+        assert denied(lambda: world.s3_b.get_object(Bucket=world.bucket, Key="public/none"))[0] == "NoSuchKey"
+        assert denied(lambda: world.s3_b.get_object(Bucket=world.bucket, Key="secret/none"))[0] == "AccessDenied"
+    finally:
+        world.s3_a.delete_bucket_policy(Bucket=world.bucket)
