@@ -52,7 +52,8 @@ struct az {
     size_t nids;
     /* the bucket's policy, its publicness, the public access blocks, the ownership setting */
     int64_t bp_bucket; /* the bucket the cached policy is of (0: none loaded) */
-    char *bp;
+    char *bp;          /* owned when bp_owned, else the bucket's own b->policy */
+    bool bp_owned;
     int bp_public;     /* -1 unknown */
     bool pab_loaded;
     struct pab pab;
@@ -75,7 +76,8 @@ static void az_free(struct az *z)
     for (size_t i = 0; i < z->nids; i++)
         free(z->ids[i]);
     free(z->ids);
-    free(z->bp);
+    if (z->bp_owned)
+        free(z->bp);
 }
 
 static bool anonymous(const struct principal *p)
@@ -248,10 +250,17 @@ static const char *bucket_policy(struct az *z, const struct bucket *b)
 {
     if (z->bp_bucket == b->id)
         return z->bp;
-    free(z->bp);
+    if (z->bp_owned)
+        free(z->bp);
     z->bp = NULL;
+    z->bp_owned = false;
     z->bp_public = -1;
     z->bp_bucket = b->id;
+    if (b->policy_loaded) { /* read with the bucket */
+        z->bp = b->policy;
+        return z->bp;
+    }
+    z->bp_owned = true;
     int rc = store_bucket_config_get(z->r->st, b->id, "policy", &z->bp);
     if (rc && rc != -ENOENT) {
         log_warn("authz: policy of bucket %s: %s", b->name, strerror(-rc));
@@ -472,9 +481,9 @@ struct target {
     const char *obj_acl;
 };
 
-/* The full decision for one action on one resource. 0 allowed, else the reason. On success
- * *owner_may says whether the bucket owner has the same permission (for its copy of the
- * event). */
+/* The full decision for one action on one resource: WHY_NONE when allowed, else the reason.
+ * Whatever the outcome, *owner_may (when not NULL) says whether the bucket owner has the same
+ * permission (for its copy of the event) and *res_owner_out names the resource's owner. */
 static enum deny_why decide(struct az *z, const struct target *t, const char *resource,
                             bool *owner_may, const char **res_owner_out)
 {

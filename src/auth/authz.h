@@ -12,7 +12,8 @@
  *  1. An explicit Deny in any policy that applies (identity, session, bucket policy) refuses.
  *     The one exception is the bucket owner's root and the bucket policy calls
  *     (Get/Put/DeleteBucketPolicy), which S3 always lets the owner make so a policy can never
- *     lock the owner out.
+ *     lock the owner out; another account never makes them, whatever a policy grants (405
+ *     MethodNotAllowed).
  *  2. The resource owner is the bucket owner for bucket operations and object writes, and the
  *     object owner for operations on an existing object (reads, its ACL). Within the owner's
  *     account: root is allowed; an IAM principal is allowed when its identity policies allow

@@ -274,7 +274,8 @@ static const char *const migrations[] = {
                        "ORDER BY created_ms, access_key")                                          \
     X(S_KEY_SET_ACTIVE, "UPDATE access_keys SET active = ?2 WHERE access_key = ?1")                \
     X(S_KEY_DELETE, "DELETE FROM access_keys WHERE access_key = ?1")                               \
-    X(S_BUCKET_GET, "SELECT " BUCKET_COLS " FROM buckets WHERE name = ?1")                         \
+    X(S_BUCKET_GET, "SELECT " BUCKET_COLS ", (SELECT value FROM bucket_configs WHERE "     \
+                    "bucket_id = buckets.id AND name = 'policy') FROM buckets WHERE name = ?1")                         \
     X(S_BUCKET_LIST_GE, "SELECT " BUCKET_COLS " FROM buckets WHERE owner_account = ?1 "            \
                         "AND name >= ?2 ORDER BY name LIMIT ?3")                                   \
     X(S_BUCKET_LIST_GT, "SELECT " BUCKET_COLS " FROM buckets WHERE owner_account = ?1 "            \
@@ -1208,6 +1209,9 @@ static int msq_bucket_get(void *be, struct store_txn *t, const char *name, struc
         rc = step_row(s);
     if (!rc) {
         rc = row_bucket(s, out);
+        if (!rc)
+            rc = col_dup(s, 6, &out->policy);
+        out->policy_loaded = rc == 0;
         if (rc)
             store_bucket_free(out);
     }

@@ -249,6 +249,9 @@ void store_bucket_free(struct bucket *b)
         return;
     free(b->acl);
     b->acl = NULL;
+    free(b->policy);
+    b->policy = NULL;
+    b->policy_loaded = false;
 }
 
 int store_bucket_get(struct store *st, const char *name, struct bucket *out)

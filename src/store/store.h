@@ -119,6 +119,12 @@ struct bucket {
     char region[32];
     int64_t created_ms;
     char *acl; /* owned; opaque to the store (JSON written by the ACL code), may be NULL */
+    /* The bucket configuration "policy", read with the bucket by store_bucket_get() and
+     * store_txn_bucket_get() (policy_loaded set; policy owned, NULL when none): authorization
+     * needs it on every request, and one statement is cheaper than two. Listings leave it
+     * unloaded. */
+    char *policy;
+    bool policy_loaded;
 };
 void store_bucket_free(struct bucket *b);
 
