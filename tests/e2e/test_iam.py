@@ -9,10 +9,6 @@ GET /?Action=), temporary credentials from GetSessionToken / GetFederationToken 
 where the policy engine is present) working for S3 and STS calls, a wrong token, an expired token
 and an inactive key, and the CloudTrail records of the calls (eventSource, eventName, region,
 readOnly; never a secret or a session token in the journal).
-
-AssumeRole's success path needs the trust-policy evaluator and identity-policy authorization
-(auth/iampol.c, auth/authz.c), built separately; those tests skip, saying so, while the
-evaluator is the placeholder that allows nothing.
 """
 import datetime
 import json
@@ -238,33 +234,6 @@ def rid(resp):
 def dt(v):
     assert isinstance(v, datetime.datetime) and v.tzinfo is not None, v
     return v
-
-
-# ---- the policy engine ---------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def policy_engine(server, iam):
-    """Whether identity policies are evaluated (auth/iampol.c and authz_identity_only merged): an
-    IAM user with an allow-everything inline policy may call iam:GetUser. False while the
-    placeholder evaluator refuses every non-root caller."""
-    u = name("probe")
-    iam.create_user(UserName=u)
-    try:
-        iam.put_user_policy(UserName=u, PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
-        k = iam.create_access_key(UserName=u)["AccessKey"]
-        try:
-            client(server, "iam", creds=(k["AccessKeyId"], k["SecretAccessKey"])).get_user(UserName=u)
-            return True
-        except ClientError:
-            return False
-    finally:
-        remove_user(iam, u)
-
-
-def need_engine(policy_engine):
-    if not policy_engine:
-        pytest.skip("needs the IAM policy evaluator (auth/iampol.c) and identity authorization "
-                    "(authz_identity_only): the placeholder in this tree allows no IAM user anything")
 
 
 # ---- routing and the error document -----------------------------------------------------------------
@@ -904,8 +873,7 @@ def test_assume_role_refusals(server, iam, sts, users, roles, account):
                         ei.value.response["Error"]["Message"])
 
 
-def test_assume_role(server, iam, users, roles, account, policy_engine, make_bucket):
-    need_engine(policy_engine)
+def test_assume_role(server, iam, users, roles, account, make_bucket):
     r = roles(MaxSessionDuration=7200)
     role = iam.get_role(RoleName=r)["Role"]
     iam.put_role_policy(RoleName=r, PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
@@ -948,8 +916,7 @@ def test_assume_role(server, iam, users, roles, account, policy_engine, make_buc
         chained.assume_role(RoleArn=role["Arn"], RoleSessionName="s3", DurationSeconds=3601)
 
 
-def test_assume_role_trust_refuses(server, iam, users, roles, account, policy_engine):
-    need_engine(policy_engine)
+def test_assume_role_trust_refuses(server, iam, users, roles, account):
     other = users()
     trust = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:user/{other}"}, "Action": "sts:AssumeRole"}]}

@@ -58,7 +58,6 @@ class World:
 def world(server):
     w = World()
     w.server = server
-    w.a = server.alt_account  # placeholder, replaced below
     iam_a = svc(server, "iam", server.access_key, server.secret_key)
     iam_b = svc(server, "iam", server.alt_access_key, server.alt_secret_key)
     sts_a = svc(server, "sts", server.access_key, server.secret_key)
