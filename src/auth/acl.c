@@ -15,7 +15,7 @@
 
 #include "auth/principal.h"
 #include "util/buf.h"
-#include "util/fault.h"
+#include "util/xmlin.h"
 
 #define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
 
@@ -395,21 +395,12 @@ static int parse_grant(xmlNodePtr grant, struct acl *out)
 
 int acl_parse_xml(const char *doc, size_t len, struct acl *out)
 {
-    if (!doc || len == 0 || len > (size_t)INT32_MAX)
-        return -EINVAL;
-    /* No network, no entity substitution, no DTD loading: request bodies are untrusted. */
-    /* libxml2 may hand back a tree missing what it could not allocate: never act on one. */
-    unsigned long failures = fault_alloc_failures();
-    xmlDocPtr x = xmlReadMemory(doc, (int)len, "acl.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                                    XML_PARSE_NOBLANKS);
-    xmlNodePtr root = x ? xmlDocGetRootElement(x) : NULL;
-    if (fault_alloc_failures() != failures) {
-        xmlFreeDoc(x);
-        return -ENOMEM;
-    }
-    int rc = 0;
-    if (!root || strcmp((const char *)root->name, "AccessControlPolicy") != 0)
+    xmlDocPtr x;
+    int rc = xmlin_parse(doc, len, XML_PARSE_NOBLANKS, &x);
+    if (rc)
+        return rc;
+    xmlNodePtr root = xmlDocGetRootElement(x);
+    if (strcmp((const char *)root->name, "AccessControlPolicy") != 0)
         rc = -EINVAL;
     if (!rc) {
         xmlNodePtr owner = child(root, "Owner");

@@ -181,33 +181,6 @@ static int read_ent_name(struct req *r, const struct ent *e, const char **name)
     return e == &USER ? read_user_name(r, true, name) : read_role_name(r, name);
 }
 
-/* Parameters IAM has but this server does not keep: refused rather than silently dropped. */
-static int refuse_unsupported(struct req *r, const char *const *names)
-{
-    for (; *names; names++) {
-        size_t n = strlen(*names);
-        const char *dummy = qapi_param(r, *names);
-        bool listed = false;
-        if (!dummy) {
-            /* list members arrive as Tags.member.1.Key */
-            char prefix[64];
-            snprintf(prefix, sizeof prefix, "%s.member.1", *names);
-            listed = qapi_param(r, prefix) != NULL;
-            for (size_t k = 0; !listed && k < 2; k++) {
-                snprintf(prefix, sizeof prefix, "%s.member.1.%s", *names, k ? "Value" : "Key");
-                listed = qapi_param(r, prefix) != NULL;
-            }
-            if (!listed && strcmp(*names, "PolicyArns") == 0)
-                listed = qapi_param(r, "PolicyArns.member.1.arn") != NULL;
-        }
-        if (dummy || listed)
-            return req_api_error(r, 501, "NotImplemented",
-                                 "The %.*s parameter is not supported by this server", (int)n,
-                                 *names);
-    }
-    return 0;
-}
-
 /* A policy document of kind, checked as IAM checks it: MalformedPolicyDocument with the
  * validator's reason. */
 static int check_document(struct req *r, const char *doc, enum iampol_kind kind)
@@ -324,7 +297,7 @@ int iam_create_user(struct req *r)
     if (!rc)
         rc = qapi_str(r, "Path", "path", false, 1, 512, QC_PATH, &path);
     if (!rc)
-        rc = refuse_unsupported(r, unsupported);
+        rc = qapi_refuse_unsupported(r, unsupported);
     if (rc)
         return rc;
     char arn[320];
@@ -774,7 +747,7 @@ int iam_create_role(struct req *r)
     if (!rc)
         rc = qapi_int(r, "MaxSessionDuration", "maxSessionDuration", 3600, 43200, &has_msd, &msd);
     if (!rc)
-        rc = refuse_unsupported(r, unsupported);
+        rc = qapi_refuse_unsupported(r, unsupported);
     if (rc)
         return rc;
     char arn[320];
@@ -1190,7 +1163,7 @@ int iam_create_policy(struct req *r)
     if (!rc)
         rc = qapi_str(r, "Description", "description", false, 0, 1000, QC_ANY, &desc);
     if (!rc)
-        rc = refuse_unsupported(r, unsupported);
+        rc = qapi_refuse_unsupported(r, unsupported);
     if (rc)
         return rc;
     char arn[320];

@@ -375,6 +375,23 @@ const char *qapi_param(const struct req *r, const char *name)
     return uri_query_get(s->p, s->n, name);
 }
 
+int qapi_refuse_unsupported(struct req *r, const char *const *names)
+{
+    const struct qapi_params *s = r->handler_state;
+    if (!s || r->handler_state_free != params_free)
+        return 0;
+    for (; *names; names++) {
+        size_t n = strlen(*names);
+        for (size_t i = 0; i < s->n; i++) {
+            const char *p = s->p[i].name;
+            if (strncmp(p, *names, n) == 0 && (p[n] == '\0' || p[n] == '.'))
+                return req_api_error(r, 501, "NotImplemented",
+                                     "The %s parameter is not supported by this server", *names);
+        }
+    }
+    return 0;
+}
+
 /* Decodes one UTF-8 code point at s (valid UTF-8: parse_params checked it); returns its length. */
 static size_t utf8_next(const unsigned char *s, unsigned *cp)
 {

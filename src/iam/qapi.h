@@ -85,6 +85,13 @@ void qapi_write_error(struct req *r);
 /* The value of parameter `name` (case-sensitive), NULL when absent. Valid for the request. */
 const char *qapi_param(const struct req *r, const char *name);
 
+/* Answers 501 NotImplemented when the request carries any of the NULL-terminated `names`, as a
+ * scalar or as a list or map (Tags.member.1.Key, PolicyArns.member.2.arn: any parameter named
+ * name + "."...): parameters this server does not act on are refused, never ignored. 0 when
+ * none is present. */
+int qapi_refuse_unsupported(struct req *r, const char *const *names)
+    __attribute__((warn_unused_result));
+
 /* Character sets of the models' patterns. */
 enum qapi_chars {
     QC_ANY,      /* no pattern */

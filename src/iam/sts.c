@@ -187,22 +187,6 @@ static int session_policy(struct req *r, const char *policy, struct issue *is)
     return rc;
 }
 
-static int refuse(struct req *r, const char *const *names)
-{
-    for (; *names; names++) {
-        char m1[64];
-        snprintf(m1, sizeof m1, "%s.member.1", *names);
-        char m2[64];
-        snprintf(m2, sizeof m2, "%s.member.1.Key", *names);
-        char m3[64];
-        snprintf(m3, sizeof m3, "%s.member.1.arn", *names);
-        if (qapi_param(r, *names) || qapi_param(r, m1) || qapi_param(r, m2) || qapi_param(r, m3))
-            return req_api_error(r, 501, "NotImplemented",
-                                 "The %s parameter is not supported by this server", *names);
-    }
-    return 0;
-}
-
 static void copy(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
@@ -306,7 +290,7 @@ int sts_assume_role(struct req *r)
     if (!rc)
         rc = qapi_str(r, "ExternalId", "externalId", false, 2, 1224, QC_ANY, &external);
     if (!rc)
-        rc = refuse(r, unsupported);
+        rc = qapi_refuse_unsupported(r, unsupported);
     if (rc)
         return rc;
     const struct principal *w = &r->who;
@@ -435,7 +419,7 @@ int sts_get_session_token(struct req *r)
     bool has;
     int rc = qapi_int(r, "DurationSeconds", "durationSeconds", 900, 129600, &has, &duration);
     if (!rc)
-        rc = refuse(r, unsupported);
+        rc = qapi_refuse_unsupported(r, unsupported);
     if (!rc)
         rc = long_term_caller(r);
     if (rc)
@@ -466,7 +450,7 @@ int sts_get_federation_token(struct req *r)
     if (!rc)
         rc = qapi_int(r, "DurationSeconds", "durationSeconds", 900, 129600, &has, &duration);
     if (!rc)
-        rc = refuse(r, unsupported);
+        rc = qapi_refuse_unsupported(r, unsupported);
     if (!rc)
         rc = long_term_caller(r);
     if (rc)

@@ -19,7 +19,7 @@
 #include "s3/s3util.h"
 #include "store/store.h"
 #include "util/buf.h"
-#include "util/fault.h"
+#include "util/xmlin.h"
 
 /* The four members in the order S3 writes them. */
 static const char *const member_names[4] = {"BlockPublicAcls", "IgnorePublicAcls",
@@ -42,21 +42,13 @@ static bool member_of(const struct pab *p, size_t i)
 int pab_parse_xml(const char *doc, size_t len, struct pab *out)
 {
     memset(out, 0, sizeof *out);
-    if (!doc || len == 0 || len > (size_t)INT32_MAX)
-        return -EINVAL;
-    /* libxml2 may hand back a tree missing what it could not allocate: never act on one. */
-    unsigned long failures = fault_alloc_failures();
-    xmlDocPtr x = xmlReadMemory(doc, (int)len, "pab.xml", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                                    XML_PARSE_NOBLANKS);
-    xmlNodePtr root = x ? xmlDocGetRootElement(x) : NULL;
-    if (fault_alloc_failures() != failures) {
-        xmlFreeDoc(x);
-        return -ENOMEM;
-    }
-    int rc = root && strcmp((const char *)root->name, "PublicAccessBlockConfiguration") == 0
-                 ? 0
-                 : -EINVAL;
+    xmlDocPtr x;
+    int rc = xmlin_parse(doc, len, XML_PARSE_NOBLANKS, &x);
+    if (rc)
+        return rc;
+    xmlNodePtr root = xmlDocGetRootElement(x);
+    if (strcmp((const char *)root->name, "PublicAccessBlockConfiguration") != 0)
+        rc = -EINVAL;
     bool seen[4] = {false};
     for (xmlNodePtr c = root ? root->children : NULL; !rc && c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)

@@ -15,8 +15,8 @@
 #include "http/req.h"
 #include "s3/errors.h"
 #include "s3/limits.h"
-#include "util/fault.h"
 #include "util/hash.h"
+#include "util/xmlin.h"
 
 void s3_time_iso8601(int64_t ms, char out[32])
 {
@@ -240,27 +240,10 @@ int s3_put_owner(struct buf *b, struct store *st, const char *tag, const char *a
 
 int s3_parse_xml_body(struct req *r, xmlDocPtr *doc)
 {
-    *doc = NULL;
-    if (!r->body.mem.len)
-        return req_error(r, S3E_MalformedXML, NULL);
-    /* No network, no entity substitution, no DTD loading: request bodies are untrusted. */
-    xmlResetLastError();
-    unsigned long failures = fault_alloc_failures();
-    *doc = xmlReadMemory(r->body.mem.data, (int)r->body.mem.len, "body.xml", NULL,
-                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                             XML_PARSE_NOBLANKS);
-    /* A parser that ran out of memory says nothing about the document — and libxml2 may still
-     * hand one back, with the text it could not allocate left out (a DeleteObjects <Key>a2</Key>
-     * read as an empty key), so the error is looked at even when a tree came back. */
-    const xmlError *e = xmlGetLastError();
-    bool oom = (e && e->code == XML_ERR_NO_MEMORY) || fault_alloc_failures() != failures;
-    if (oom || !*doc || !xmlDocGetRootElement(*doc)) {
-        if (*doc)
-            xmlFreeDoc(*doc);
-        *doc = NULL;
-        return oom ? s3err_from_errno(-ENOMEM) : req_error(r, S3E_MalformedXML, NULL);
-    }
-    return 0;
+    int rc = xmlin_parse(r->body.mem.data, r->body.mem.len, XML_PARSE_NOBLANKS, doc);
+    if (rc == -ENOMEM) /* a parser that ran out of memory says nothing about the document */
+        return s3err_from_errno(rc);
+    return rc ? req_error(r, S3E_MalformedXML, NULL) : 0;
 }
 
 xmlNodePtr s3_xml_child(xmlNodePtr parent, const char *name)

@@ -139,6 +139,7 @@
 #include "http/req.h"
 #include "s3/errors.h"
 #include "util/uri.h"
+#include "util/xmlin.h"
 #include "util/uuid.h"
 
 #define EVENT_VERSION "1.11"
@@ -944,10 +945,11 @@ static bool member_written(const struct req *r, const char *name, const bool *du
 static void s3_xml_document(struct buf *b, bool *first, const struct req *r, const bool *dup,
                             uint64_t hdrs, bool redact)
 {
-    xmlDocPtr doc = xmlReadMemory(r->body.mem.data, (int)r->body.mem.len, "body.xml", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                                      XML_PARSE_NOCDATA);
-    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    /* A document that does not parse whole (not XML, or memory ran out) is left out. */
+    xmlDocPtr doc = NULL;
+    xmlNodePtr root = xmlin_parse(r->body.mem.data, r->body.mem.len, XML_PARSE_NOCDATA, &doc) == 0
+                          ? xmlDocGetRootElement(doc)
+                          : NULL;
     if (root) {
         const char *prefix = root->ns && root->ns->prefix ? (const char *)root->ns->prefix : NULL;
         const char *name = (const char *)root->name;
@@ -1463,19 +1465,16 @@ static bool grants_by_email(const struct req *r)
         return false;
     /* Depth: libxml2 refuses documents nested deeper than 256 levels without XML_PARSE_HUGE, so
      * the recursion is bounded. */
-    xmlResetLastError();
-    xmlDocPtr doc = xmlReadMemory(r->body.mem.data, (int)r->body.mem.len, "body.xml", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
-    bool found = root && strcmp((const char *)root->name, "AccessControlPolicy") == 0 &&
-                 xml_has_email(root->children);
+    xmlDocPtr doc;
+    int rc = xmlin_parse(r->body.mem.data, r->body.mem.len, 0, &doc);
     /* A parse that ran out of memory cannot tell: redact (a later parse of the same body for
      * requestParameters might succeed and would carry the address). */
-    const xmlError *e = xmlGetLastError();
-    if (e && e->code == XML_ERR_NO_MEMORY)
-        found = true;
-    if (doc)
-        xmlFreeDoc(doc);
+    if (rc)
+        return rc == -ENOMEM;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    bool found = strcmp((const char *)root->name, "AccessControlPolicy") == 0 &&
+                 xml_has_email(root->children);
+    xmlFreeDoc(doc);
     return found;
 }
 

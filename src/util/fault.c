@@ -232,10 +232,13 @@ static char *fault_strdup(const char *s)
 
 int fault_init(void)
 {
+    /* Installed whether or not faults are configured: the hooks also count real allocation
+     * failures (fault_alloc_failures), which is how a libxml2 parse that lost a node to a
+     * failed allocation is told apart from a good one. Unarmed they cost one atomic load. */
+    json_set_alloc_funcs(fault_malloc, free);
+    xmlMemSetup(free, fault_malloc, fault_realloc, fault_strdup);
     const char *path = getenv("S3TRAIL_FAULTS_FILE");
     if (!path || !*path)
         return 0;
-    json_set_alloc_funcs(fault_malloc, free);
-    xmlMemSetup(free, fault_malloc, fault_realloc, fault_strdup);
     return fault_reload();
 }

@@ -75,8 +75,8 @@ static inline enum fault_kind fault_hit(enum fault_point p)
  * later one) is judged by comparing this before and after. */
 unsigned long fault_alloc_failures(void);
 
-/* Reads S3TRAIL_FAULTS_FILE if it is set, and installs failing allocators for jansson and
- * libxml2 (they only fail while an alloc rule is armed). Call once, before any other thread
+/* Installs the jansson and libxml2 allocator hooks (they count failures always, and fail only
+ * while an alloc rule is armed) and reads S3TRAIL_FAULTS_FILE if it is set. Call once, before any other thread
  * starts. Returns 0, or -EINVAL (logged) for a rule it cannot parse: nothing is armed then. */
 int fault_init(void) __attribute__((warn_unused_result));
 
